@@ -1,0 +1,138 @@
+/**
+ * Byte classes as 256-entry tables, built once from the ABNF of RFC 9110 and RFC 9112.
+ * A table entry is 1 when the byte belongs to the class. The parser, the response writer and
+ * the form parsers share these, so a rule is written exactly once.
+ *
+ * This module imports nothing from `node:`: it works on plain numbers and Uint8Arrays.
+ */
+
+export const CR = 0x0d;
+export const LF = 0x0a;
+export const SP = 0x20;
+export const HTAB = 0x09;
+export const COLON = 0x3a;
+export const SEMICOLON = 0x3b;
+export const EQUALS = 0x3d;
+export const DQUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COMMA = 0x2c;
+export const SLASH = 0x2f;
+export const QUESTION = 0x3f;
+export const ASTERISK = 0x2a;
+export const PERCENT = 0x25;
+
+function table(predicate: (byte: number) => boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) t[b] = predicate(b) ? 1 : 0;
+  return t;
+}
+
+const isAlpha = (b: number): boolean => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
+const oneOf = (chars: string) => {
+  const set = new Set(Array.from(chars, (c) => c.charCodeAt(0)));
+  return (b: number): boolean => set.has(b);
+};
+
+/**
+ * RFC 9110 §5.6.2
+ *   token = 1*tchar
+ *   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+ *         / DIGIT / ALPHA
+ */
+export const TOKEN = table((b) => isAlpha(b) || isDigit(b) || oneOf("!#$%&'*+-.^_`|~")(b));
+
+/**
+ * RFC 9110 §5.5
+ *   field-value = *field-content ; here taken byte by byte
+ *   field-vchar = VCHAR / obs-text   ; VCHAR = %x21-7E, obs-text = %x80-FF
+ * plus SP and HTAB, which may appear inside a value. NUL, CR, LF, other CTLs and DEL are not in it.
+ */
+export const FIELD_VALUE = table((b) => b === SP || b === HTAB || (b >= 0x21 && b <= 0x7e) || b >= 0x80);
+
+/** SP / HTAB: optional whitespace (OWS, BWS; RFC 9110 §5.6.3). */
+export const WHITESPACE = table((b) => b === SP || b === HTAB);
+
+/**
+ * The bytes a request-target may hold (RFC 9112 §3.2, RFC 3986 §2): any VCHAR except "#".
+ * A fragment is never sent in a request-target, so "#" is refused. Characters RFC 3986 calls
+ * unsafe but browsers send raw in paths and queries (`|`, `^`, `{`, `}`, `` ` ``, `"`, `<`, `>`, `\`)
+ * are accepted, as every deployed server does; CTLs, SP, DEL and non-ASCII bytes are refused.
+ */
+export const TARGET = table((b) => b >= 0x21 && b <= 0x7e && b !== 0x23);
+
+/**
+ * RFC 3986 §3.1  scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+ */
+export const SCHEME = table((b) => isAlpha(b) || isDigit(b) || b === 0x2b || b === 0x2d || b === 0x2e);
+
+/**
+ * The bytes of a Host field value or authority (RFC 3986 §3.2.2): reg-name characters
+ * (unreserved / pct-encoded / sub-delims), IP-literal brackets, and ":" before the port.
+ */
+export const HOST = table(
+  (b) => isAlpha(b) || isDigit(b) || oneOf("-._~%!$&'()*+,;=:[]")(b),
+);
+
+/**
+ * RFC 9110 §5.6.4
+ *   qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+ */
+export const QDTEXT = table((b) => b === HTAB || b === SP || b === 0x21 || (b >= 0x23 && b <= 0x5b) || (b >= 0x5d && b <= 0x7e) || b >= 0x80);
+
+/** quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
+export const QUOTED_PAIR = table((b) => b === HTAB || b === SP || (b >= 0x21 && b <= 0x7e) || b >= 0x80);
+
+/** HEXDIG as its value, or 0xff when the byte is not a hex digit (RFC 5234 B.1, case-insensitive). */
+export const HEX_VALUE = (() => {
+  const t = new Uint8Array(256).fill(0xff);
+  for (let b = 0x30; b <= 0x39; b++) t[b] = b - 0x30;
+  for (let b = 0x41; b <= 0x46; b++) t[b] = b - 0x41 + 10;
+  for (let b = 0x61; b <= 0x66; b++) t[b] = b - 0x61 + 10;
+  return t;
+})();
+
+/** Maps ASCII upper-case letters to lower case and every other byte to itself. */
+export const LOWER = (() => {
+  const t = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) t[b] = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+  return t;
+})();
+
+/**
+ * Decodes bytes as latin1 (ISO-8859-1: one byte, one UTF-16 code unit), the encoding RFC 9110
+ * §5.5 leaves header bytes in. TextDecoder cannot do it: its "latin1" is windows-1252.
+ */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length <= 0) return '';
+  if (length <= 32) {
+    let s = '';
+    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+    return s;
+  }
+  let s = '';
+  for (let i = start; i < end; i += 4096) {
+    const stop = Math.min(end, i + 4096);
+    s += String.fromCharCode.apply(null, buf.subarray(i, stop) as unknown as number[]);
+  }
+  return s;
+}
+
+/** True when buf[start, end) equals `lower` compared without regard to ASCII case. */
+export function equalsLowerCase(buf: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if (LOWER[buf[start + i]!] !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** True when buf[start, end) equals `text` byte for byte. */
+export function equalsExact(buf: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) {
+    if (buf[start + i] !== text.charCodeAt(i)) return false;
+  }
+  return true;
+}
