@@ -49,6 +49,7 @@ export const ErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   INVALID_BODY: 'INVALID_BODY',
   HANDLER_FAILED: 'HANDLER_FAILED',
+  INVALID_RESPONSE_HEADER: 'INVALID_RESPONSE_HEADER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -77,6 +78,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
       return 415;
     case ErrorCode.HANDLER_FAILED:
+    case ErrorCode.INVALID_RESPONSE_HEADER:
       return 500;
     default:
       return 400;

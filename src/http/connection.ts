@@ -1,0 +1,484 @@
+/**
+ * The HTTP/1.1 connection loop: socket chunks go to the parser, each request goes to the handler,
+ * responses leave in request order, and the connection persists, pauses or closes.
+ *
+ * One request is handled at a time. Pipelined requests wait in the socket's own chunk (the parser
+ * pauses after each message until its response has ended), so memory does not grow with the
+ * pipeline's depth, and a burst whose handlers answer at once is written with one writev: the
+ * socket is corked while a chunk is parsed.
+ *
+ *   read ─▶ head ─▶ handler ─▶ body ─▶ response ended ─▶ message complete ─▶ keep alive? ─▶ idle
+ *                                                                        └─▶ close (FIN, linger)
+ *
+ * Reading stops (backpressure) while the parser is paused: a handler that has not answered, a
+ * body consumer that is behind, or a client that does not read its responses (the socket's write
+ * buffer above its high-water mark).
+ */
+import { Buffer } from 'node:buffer';
+import type { Socket } from 'node:net';
+import type { Connection } from '../net/connection.js';
+import { RequestBody, type BodySource } from './body.js';
+import { ErrorCode, SealError, type ErrorCode as Code } from './errors.js';
+import type { RequestHead } from './head.js';
+import { RequestParser, type RequestSink } from './parser.js';
+import { Request, type RequestContext } from './request.js';
+import { Response, errorResponseText, type ResponseChannel } from './response.js';
+import type { ResolvedHttpOptions } from './options.js';
+
+/**
+ * The largest unread request body that is read and thrown away so the connection can be
+ * reused after the handler answered without reading it (as Go's net/http, 256 KiB); a larger
+ * one costs the connection instead.
+ */
+export const MAX_DISCARD_BYTES = 256 * 1024;
+
+export class HttpConnection implements RequestSink {
+  private readonly conn: Connection;
+  private readonly socket: Socket;
+  private readonly options: ResolvedHttpOptions;
+  private readonly parser: RequestParser;
+  private readonly context: RequestContext;
+
+  /** Unparsed input: the tail of a chunk the parser paused in. */
+  private input: Buffer | null = null;
+  private inputOffset = 0;
+  private exchange: Exchange | null = null;
+  private pumping = false;
+  private readingPaused = false;
+  private waitingForDrain = false;
+  /** No more requests are read: input is dropped until the socket closes. */
+  private closing = false;
+  /** The client sent its FIN. */
+  private peerEnded = false;
+  private requestCount = 0;
+
+  /** When the first byte of the current request arrived (0: between requests). */
+  private requestStartedAt = 0;
+  private headReceived = false;
+  private idleSince: number;
+
+  constructor(conn: Connection, options: ResolvedHttpOptions, context: RequestContext) {
+    this.conn = conn;
+    this.socket = conn.socket;
+    this.options = options;
+    this.context = context;
+    this.parser = new RequestParser(this, options.limits);
+    this.idleSince = Date.now();
+    const socket = this.socket;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.once('close', () => this.onClose());
+  }
+
+  // --- reading --------------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    if (this.input === null) {
+      this.input = chunk;
+      this.inputOffset = 0;
+    } else {
+      // Only when data arrives while paused, which socket.pause() makes rare.
+      this.input = Buffer.concat([this.input.subarray(this.inputOffset), chunk]);
+      this.inputOffset = 0;
+    }
+    if (this.requestStartedAt === 0) this.requestStartedAt = Date.now();
+    const socket = this.socket;
+    socket.cork();
+    this.pump();
+    socket.uncork();
+  }
+
+  /** Feeds buffered input to the parser until it is used up, or the parser pauses. */
+  private pump(): void {
+    if (this.pumping || this.closing) return;
+    this.pumping = true;
+    try {
+      while (this.input !== null) {
+        const input = this.input;
+        this.inputOffset += this.parser.execute(input, this.inputOffset, input.length);
+        const error = this.parser.error;
+        if (error !== null) {
+          this.input = null;
+          this.onParseError(error);
+          break;
+        }
+        if (this.inputOffset < input.length) break; // paused: resumed by whoever paused it
+        this.input = null;
+      }
+    } finally {
+      this.pumping = false;
+    }
+    // The headers timer runs from the first byte of a request; a message may have ended mid-chunk.
+    if (this.requestStartedAt === 0 && !this.parser.idle) this.requestStartedAt = Date.now();
+    this.updateReading();
+    this.closeIfPeerDone();
+  }
+
+  private updateReading(): void {
+    const read = this.closing || (this.input === null && !this.waitingForDrain);
+    if (read === this.readingPaused) {
+      this.readingPaused = !read;
+      if (read) this.socket.resume();
+      else this.socket.pause();
+    }
+  }
+
+  /** The client half-closed: what it sent is all there is. Answer that, then close. */
+  private onEnd(): void {
+    this.peerEnded = true;
+    const exchange = this.exchange;
+    if (exchange !== null && !exchange.messageComplete && this.input === null) {
+      exchange.keepAlive = false;
+      exchange.body.fail(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the client ended inside a request body'));
+    }
+    this.closeIfPeerDone();
+  }
+
+  /** After the client's FIN, close once every complete request it sent has been answered. */
+  private closeIfPeerDone(): void {
+    if (!this.peerEnded || this.closing || this.exchange !== null || this.input !== null) return;
+    // A request cut off by the FIN can never be completed; nobody waits for its answer.
+    this.closeNow();
+  }
+
+  private onClose(): void {
+    this.closing = true;
+    this.input = null;
+    const exchange = this.exchange;
+    if (exchange !== null) {
+      exchange.body.fail(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the connection closed'));
+      exchange.aborted = true;
+    }
+  }
+
+  // --- parser events --------------------------------------------------------------------------------
+
+  onRequestHead(head: RequestHead): boolean {
+    this.headReceived = true;
+    this.requestCount++;
+    this.conn.markActive();
+    const exchange = new Exchange(this, head);
+    this.exchange = exchange;
+    const refusal = refusalOf(head);
+    if (refusal !== null) exchange.refuse(new SealError(refusal, 'refused before the handler'));
+    else exchange.run(this.options.handler);
+    return false;
+  }
+
+  onBody(buf: Uint8Array, start: number, end: number): boolean {
+    const exchange = this.exchange!;
+    if (exchange.discarding) return false;
+    // A view of the socket's chunk, not a copy.
+    return exchange.body.push(Buffer.from(buf.buffer, buf.byteOffset + start, end - start));
+  }
+
+  onMessageComplete(): boolean {
+    const exchange = this.exchange!;
+    exchange.messageComplete = true;
+    exchange.body.end();
+    this.requestStartedAt = 0;
+    this.headReceived = false;
+    // Responses leave in request order: the next request waits for this response to end.
+    if (!exchange.responseEnded) return true;
+    return !this.finishExchange();
+  }
+
+  // --- exchange events ------------------------------------------------------------------------------
+
+  /** The current response has ended (all of it handed to the socket). */
+  onResponseEnded(exchange: Exchange): void {
+    if (exchange !== this.exchange) return;
+    if (!exchange.messageComplete) {
+      if (exchange.body.complete || this.closing) {
+        if (this.closing) this.closeNow();
+        return; // the message completes in this very parse, or never
+      }
+      // The handler answered before the body arrived: skip what is left, or give up the connection.
+      const remaining = this.parser.bodyRemaining;
+      if (exchange.keepAlive && remaining >= 0 && remaining <= MAX_DISCARD_BYTES) {
+        exchange.discarding = true;
+        exchange.body.fail(new SealError(ErrorCode.HANDLER_FAILED, 'the response was sent before the body was read'));
+        this.pump();
+      } else this.closeNow();
+      return;
+    }
+    if (!this.pumping && this.finishExchange()) {
+      this.socket.cork();
+      this.pump();
+      this.socket.uncork();
+    }
+  }
+
+  /** Both halves of the exchange are done. Returns true when the next request may be read now. */
+  private finishExchange(): boolean {
+    const exchange = this.exchange!;
+    this.exchange = null;
+    if (!exchange.keepAlive || this.closing) {
+      this.closeNow();
+      return false;
+    }
+    this.idleSince = Date.now();
+    this.conn.markIdle();
+    if (this.conn.closing) {
+      this.closing = true;
+      return false;
+    }
+    if (this.socket.writableNeedDrain) {
+      // A client that pipelines without reading: stop reading until it catches up.
+      this.waitingForDrain = true;
+      this.socket.once('drain', () => {
+        this.waitingForDrain = false;
+        this.pump();
+      });
+      return false;
+    }
+    return true;
+  }
+
+  resumeBody(): void {
+    if (this.input !== null && !this.pumping) this.pump();
+  }
+
+  /** The handler gave up on the body (a limit): read no more requests from this connection. */
+  abandonBody(exchange: Exchange): void {
+    exchange.keepAlive = false;
+    this.closing = true;
+    this.input = null;
+    this.updateReading();
+  }
+
+  mayKeepAlive(exchange: Exchange): boolean {
+    if (this.closing || this.conn.closing || this.conn.server.closing || !exchange.head.keepAlive) return false;
+    const body = exchange.body;
+    if (!body.complete && !body.started) {
+      // RFC 9110 §10.1.1: no 100 was sent, so the client may or may not send the body; close.
+      if (exchange.head.expectContinue) return false;
+      const remaining = this.parser.bodyRemaining;
+      if (remaining < 0 || remaining > MAX_DISCARD_BYTES) return false;
+    }
+    return true;
+  }
+
+  private onParseError(error: SealError): void {
+    this.options.onError(error, { client: this.context.client });
+    const exchange = this.exchange;
+    this.closing = true;
+    if (exchange !== null) {
+      // The error is in the current request's body: its reader gets the error, the handler decides.
+      exchange.keepAlive = false;
+      exchange.body.fail(error);
+      if (exchange.responseEnded) this.closeNow();
+      return;
+    }
+    this.socket.write(errorResponseText(error.status, error.code), 'latin1');
+    this.closeNow();
+  }
+
+  /** Answers a request whose head was received but whose body timed out, or closes an idle one. */
+  checkTimeouts(now: number): void {
+    if (this.closing) return;
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.options;
+    if (this.requestStartedAt > 0) {
+      const elapsed = now - this.requestStartedAt;
+      if (!this.headReceived && elapsed > headersTimeoutMs) this.timeOut(ErrorCode.HEADERS_TIMEOUT);
+      else if (elapsed > requestTimeoutMs && this.exchange !== null && !this.exchange.messageComplete) {
+        this.timeOut(ErrorCode.REQUEST_TIMEOUT);
+      }
+    } else if (this.exchange === null) {
+      // A connection that never sent a request gets the headers timeout; a used one the keep-alive one.
+      const limit = this.requestCount === 0 ? headersTimeoutMs : keepAliveTimeoutMs;
+      if (now - this.idleSince > limit) this.closeNow();
+    }
+  }
+
+  private timeOut(code: Code): void {
+    const error = new SealError(code, code === ErrorCode.HEADERS_TIMEOUT ? 'the request head took too long' : 'the request took too long');
+    this.options.onError(error, { client: this.context.client });
+    const exchange = this.exchange;
+    this.closing = true;
+    this.input = null;
+    if (exchange === null) {
+      this.socket.write(errorResponseText(error.status, error.code), 'latin1');
+      this.closeNow();
+      return;
+    }
+    exchange.keepAlive = false;
+    exchange.body.fail(error);
+    exchange.fail(error);
+  }
+
+  /** Stops reading requests and closes once what was written is flushed. */
+  closeNow(): void {
+    this.closing = true;
+    this.input = null;
+    this.conn.close();
+  }
+
+  /** The server is stopping: close now if idle; a request in flight finishes first. */
+  shutdown(): void {
+    if (this.exchange === null && this.requestStartedAt === 0) this.closeNow();
+  }
+
+  /** For the exchange: the socket, the error hook, the request context. */
+  get channelSocket(): Socket {
+    return this.socket;
+  }
+  get connection(): Connection {
+    return this.conn;
+  }
+  get requestContext(): RequestContext {
+    return this.context;
+  }
+  get httpOptions(): ResolvedHttpOptions {
+    return this.options;
+  }
+}
+
+/** Requests refused before a handler sees them. */
+function refusalOf(head: RequestHead): Code | null {
+  // RFC 9110 §10.1.1: an expectation the server cannot meet → 417.
+  if (head.unsupportedExpectation) return ErrorCode.EXPECTATION_FAILED;
+  // RFC 9110 §9.3.6: Seal is not a proxy and opens no tunnels.
+  if (head.isMethod('CONNECT')) return ErrorCode.NOT_IMPLEMENTED;
+  return null;
+}
+
+/** One request and its response: the response's channel and the body's source. */
+export class Exchange implements ResponseChannel, BodySource {
+  readonly head: RequestHead;
+  readonly request: Request;
+  readonly response: Response;
+  readonly body: RequestBody;
+  readonly headRequest: boolean;
+  readonly versionMinor: number;
+  messageComplete = false;
+  responseEnded = false;
+  keepAlive = true;
+  discarding = false;
+  aborted = false;
+  private readonly owner: HttpConnection;
+
+  constructor(owner: HttpConnection, head: RequestHead) {
+    this.owner = owner;
+    this.head = head;
+    this.headRequest = head.isMethod('HEAD');
+    this.versionMinor = head.versionMinor;
+    this.body = new RequestBody(this, head.contentLength);
+    this.request = new Request(head, this.body, owner.requestContext);
+    this.response = new Response(this);
+  }
+
+  run(handler: (request: Request, response: Response) => void | Promise<void>): void {
+    let result: void | Promise<void>;
+    try {
+      result = handler(this.request, this.response);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        () => this.settled(),
+        (err: unknown) => this.fail(err),
+      );
+    } else this.settled();
+  }
+
+  /** The handler returned: a response it did not end is ended now (an empty 200 if nothing was set). */
+  private settled(): void {
+    if (this.response.finished || this.aborted) return;
+    try {
+      this.response.end();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** The handler failed: 500 (or the SealError's own status) if nothing was sent, else the connection goes. */
+  fail(thrown: unknown): void {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    const options = this.owner.httpOptions;
+    if (!(error instanceof SealError && error.status < 500)) {
+      options.onError(error, { client: this.owner.requestContext.client, request: this.request });
+    }
+    if (this.aborted || (this.response.finished && this.responseEnded)) return;
+    if (this.response.headersSent) {
+      this.aborted = true;
+      this.owner.connection.destroy(error);
+      return;
+    }
+    this.keepAlive = false;
+    const status = error instanceof SealError ? error.status : 500;
+    const code = error instanceof SealError ? error.code : ErrorCode.HANDLER_FAILED;
+    this.response.replaceWithError(status, code);
+  }
+
+  /** A request refused before any handler ran. */
+  refuse(error: SealError): void {
+    this.keepAlive = false;
+    this.response.replaceWithError(error.status, error.code);
+  }
+
+  // ResponseChannel
+
+  mayKeepAlive(): boolean {
+    return this.keepAlive && this.owner.mayKeepAlive(this);
+  }
+
+  write(data: string | Uint8Array, encoding?: 'latin1' | 'utf8'): boolean {
+    if (this.aborted) return false;
+    const socket = this.owner.channelSocket;
+    return typeof data === 'string' ? socket.write(data, encoding ?? 'utf8') : socket.write(data);
+  }
+
+  cork(): void {
+    this.owner.channelSocket.cork();
+  }
+
+  uncork(): void {
+    this.owner.channelSocket.uncork();
+  }
+
+  drained(): Promise<void> {
+    const socket = this.owner.channelSocket;
+    if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
+  responseEndedWith(keepAlive: boolean): void {
+    this.responseEnded = true;
+    this.keepAlive &&= keepAlive;
+    this.owner.onResponseEnded(this);
+  }
+
+  abort(reason: Error): void {
+    this.aborted = true;
+    this.owner.httpOptions.onError(reason, { client: this.owner.requestContext.client, request: this.request });
+    this.owner.connection.destroy(reason);
+  }
+
+  // BodySource
+
+  startReading(): void {
+    // RFC 9110 §10.1.1: the client waits for 100 before sending the body; send it on first read.
+    if (this.head.expectContinue && this.versionMinor === 1 && !this.body.complete) this.response.sendContinue();
+  }
+
+  resume(): void {
+    this.owner.resumeBody();
+  }
+
+  abandon(): void {
+    this.owner.abandonBody(this);
+  }
+}
+

@@ -1,0 +1,340 @@
+/**
+ * The response writer: a status line, validated header fields, and a body framed by
+ * Content-Length when its length is known before the first byte leaves, chunked otherwise
+ * (close-delimited for HTTP/1.0 clients, which cannot read chunked). Header names and values are
+ * checked against the same byte tables the parser uses, so a CR, LF or NUL can never split a
+ * response.
+ */
+import { Buffer } from 'node:buffer';
+import { FIELD_VALUE, TOKEN } from './chars.js';
+import { httpDate } from './date.js';
+import { ErrorCode, SealError } from './errors.js';
+import { reasonPhrase, statusHasBody } from './status.js';
+
+/** What a response needs from the connection it is written to. */
+export interface ResponseChannel {
+  /** The request was HEAD: send the header fields a GET would get, and no content. */
+  readonly headRequest: boolean;
+  /** The request's minor version: 1.0 clients get no chunked coding. */
+  readonly versionMinor: number;
+  /** Whether the request and the server allow the connection to persist after this response. */
+  mayKeepAlive(): boolean;
+  /** Queues bytes on the socket; false when above its high-water mark. */
+  write(data: string | Uint8Array, encoding?: 'latin1' | 'utf8'): boolean;
+  cork(): void;
+  uncork(): void;
+  /** Resolves when the socket can take more, or is gone. */
+  drained(): Promise<void>;
+  /** The response is complete. `keepAlive` false: close the connection once it is flushed. */
+  responseEndedWith(keepAlive: boolean): void;
+  /** The response cannot be completed (its framing is broken): destroy the connection. */
+  abort(reason: Error): void;
+}
+
+export type HeaderValue = string | number | readonly string[];
+
+const enum Framing {
+  Unknown,
+  Length,
+  Chunked,
+  UntilClose,
+  None,
+}
+
+export class Response {
+  /** The status code; may be changed until the header is sent. */
+  status = 200;
+  /** The reason phrase; the standard one for `status` when not set. */
+  reason: string | undefined = undefined;
+  private readonly channel: ResponseChannel;
+  /** Flat [name, value, name, value, ...], validated, in the order set. */
+  private readonly fields: string[] = [];
+  private asciiOnly = true;
+  private sent = false;
+  private ended = false;
+  private framing = Framing.Unknown;
+  private declaredLength = -1;
+  private bytesSent = 0;
+  private keepAlive = true;
+
+  constructor(channel: ResponseChannel) {
+    this.channel = channel;
+  }
+
+  /** True once the status line and header fields have been handed to the socket. */
+  get headersSent(): boolean {
+    return this.sent;
+  }
+
+  /** True once `end()` has been called. */
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  /** Replaces every field named `name` (any case) with the given value(s). */
+  setHeader(name: string, value: HeaderValue): this {
+    this.removeHeader(name);
+    return this.appendHeader(name, value);
+  }
+
+  /** Adds a field line (or one per value of an array), keeping the ones already set. */
+  appendHeader(name: string, value: HeaderValue): this {
+    this.assertHeaderOpen();
+    checkName(name);
+    if (typeof value === 'object') {
+      for (const v of value) this.addField(name, v);
+    } else this.addField(name, String(value));
+    return this;
+  }
+
+  getHeader(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    for (let i = 0; i < this.fields.length; i += 2) {
+      if (this.fields[i]!.toLowerCase() === lower) return this.fields[i + 1];
+    }
+    return undefined;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.getHeader(name) !== undefined;
+  }
+
+  removeHeader(name: string): this {
+    this.assertHeaderOpen();
+    const lower = name.toLowerCase();
+    for (let i = this.fields.length - 2; i >= 0; i -= 2) {
+      if (this.fields[i]!.toLowerCase() === lower) this.fields.splice(i, 2);
+    }
+    return this;
+  }
+
+  /** Every field as [name, value] pairs, in order. */
+  headerPairs(): [string, string][] {
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.fields.length; i += 2) out.push([this.fields[i]!, this.fields[i + 1]!]);
+    return out;
+  }
+
+  /** Sets the status (and optionally fields) in one call; the header leaves with the first body byte. */
+  writeHead(status: number, headers?: Record<string, HeaderValue> | readonly (readonly [string, string])[]): this {
+    this.assertHeaderOpen();
+    this.status = status;
+    if (headers !== undefined) {
+      const pairs = Array.isArray(headers) ? headers : Object.entries(headers);
+      for (const [name, value] of pairs as Iterable<[string, HeaderValue]>) this.appendHeader(name, value);
+    }
+    return this;
+  }
+
+  /**
+   * Sends body bytes. The header leaves first if it has not yet, framed as chunked (or
+   * close-delimited for HTTP/1.0) unless Content-Length was set. Returns false when the socket is
+   * above its high-water mark: await `drained()` before writing more.
+   */
+  write(chunk: string | Uint8Array): boolean {
+    if (this.ended) throw new SealError(ErrorCode.HANDLER_FAILED, 'write after end');
+    if (!this.sent) {
+      this.chooseFraming(-1);
+      this.writeHeadBytes();
+    }
+    return this.sendBody(chunk);
+  }
+
+  /** Resolves when the connection can take more body bytes. */
+  drained(): Promise<void> {
+    return this.channel.drained();
+  }
+
+  /** Finishes the response, with an optional last piece of body. Calling it twice does nothing. */
+  end(chunk?: string | Uint8Array): void {
+    if (this.ended) return;
+    const channel = this.channel;
+    if (!this.sent) {
+      // A whole body in hand gets Content-Length computed for it.
+      const length = chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      this.chooseFraming(length);
+      this.ended = true;
+      if (typeof chunk === 'string' && this.asciiOnly && this.framing === Framing.Length && !channel.headRequest) {
+        // The common case in one write: an ASCII head and a string body encode alike in UTF-8.
+        this.bytesSent = length;
+        channel.write(this.headText() + chunk, 'utf8');
+        return this.complete();
+      }
+      channel.cork();
+      this.writeHeadBytes();
+    } else {
+      this.ended = true;
+      channel.cork();
+    }
+    if (chunk !== undefined) this.sendBody(chunk);
+    if (this.framing === Framing.Chunked && !channel.headRequest) channel.write('0\r\n\r\n', 'latin1');
+    channel.uncork();
+    this.complete();
+  }
+
+  /**
+   * Discards whatever the handler set and answers `status` with a short plain-text body naming
+   * the error code, closing the connection afterwards. Only before the header has left.
+   */
+  replaceWithError(status: number, code: string): void {
+    if (this.sent) return;
+    this.fields.length = 0;
+    this.asciiOnly = true;
+    this.declaredLength = -1;
+    this.ended = false;
+    this.status = status;
+    this.reason = undefined;
+    this.keepAlive = false;
+    this.fields.push('Content-Type', 'text/plain; charset=utf-8');
+    this.end(errorBody(status, code));
+  }
+
+  /** Sends `100 Continue` (RFC 9110 §15.2.1) unless a final status has already left. */
+  sendContinue(): void {
+    if (!this.sent) this.channel.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+  }
+
+  // --- internals ----------------------------------------------------------------------------------
+
+  private assertHeaderOpen(): void {
+    if (this.sent) throw new SealError(ErrorCode.HANDLER_FAILED, 'the header has already been sent');
+  }
+
+  private addField(name: string, value: string): void {
+    if (!checkValue(value)) this.asciiOnly = false;
+    const lower = name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '';
+    if (lower === 'transfer-encoding') {
+      throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Transfer-Encoding is set by Seal, not by the handler');
+    }
+    if (lower === 'content-length') {
+      if (!/^[0-9]{1,15}$/.test(value)) throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Content-Length must be a decimal number');
+      this.declaredLength = Number(value);
+      return; // written by the framing code, once
+    }
+    if (lower === 'connection' && /(^|[\s,])close($|[\s,])/i.test(value)) this.keepAlive = false;
+    this.fields.push(name, value);
+  }
+
+  /** Decides how the body is delimited; `length` is the whole body's size, or -1 when not known yet. */
+  private chooseFraming(length: number): void {
+    const channel = this.channel;
+    if (!statusHasBody(this.status)) this.framing = Framing.None;
+    else if (this.declaredLength >= 0) {
+      if (length >= 0 && length !== this.declaredLength && !channel.headRequest) {
+        throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Content-Length does not match the body');
+      }
+      this.framing = Framing.Length;
+    } else if (length >= 0) {
+      this.framing = Framing.Length;
+      this.declaredLength = length;
+    } else if (channel.versionMinor >= 1) this.framing = Framing.Chunked;
+    else {
+      // RFC 9112 §6.3: an HTTP/1.0 client reads a body of unknown length to the close.
+      this.framing = Framing.UntilClose;
+      this.keepAlive = false;
+    }
+    this.sent = true;
+  }
+
+  private writeHeadBytes(): void {
+    const text = this.headText();
+    if (this.asciiOnly) this.channel.write(text, 'latin1');
+    else this.channel.write(Buffer.from(text, 'latin1'));
+  }
+
+  private headText(): string {
+    const channel = this.channel;
+    let head = 'HTTP/1.1 ' + this.status + ' ' + (this.reason ?? reasonPhrase(this.status)) + '\r\n';
+    const fields = this.fields;
+    let hasDate = false;
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i]!;
+      if (name.length === 4 && name.toLowerCase() === 'date') hasDate = true;
+      head += name + ': ' + fields[i + 1] + '\r\n';
+    }
+    if (!hasDate) head += 'Date: ' + httpDate() + '\r\n';
+    if (this.framing === Framing.Length) head += 'Content-Length: ' + this.declaredLength + '\r\n';
+    else if (this.framing === Framing.Chunked) head += 'Transfer-Encoding: chunked\r\n';
+    else if (this.framing === Framing.None && this.status === 304 && this.declaredLength >= 0) {
+      head += 'Content-Length: ' + this.declaredLength + '\r\n';
+    }
+    this.keepAlive = this.keepAlive && channel.mayKeepAlive();
+    if (!this.keepAlive) head += 'Connection: close\r\n';
+    else if (channel.versionMinor === 0) head += 'Connection: keep-alive\r\n';
+    return head + '\r\n';
+  }
+
+  private sendBody(chunk: string | Uint8Array): boolean {
+    const channel = this.channel;
+    const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (length === 0 || this.framing === Framing.None || channel.headRequest) return true;
+    this.bytesSent += length;
+    switch (this.framing) {
+      case Framing.Length:
+        if (this.bytesSent > this.declaredLength) {
+          const error = new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'more body than Content-Length declared');
+          channel.abort(error);
+          throw error;
+        }
+        return channel.write(chunk, 'utf8');
+      case Framing.Chunked: {
+        channel.cork();
+        channel.write(length.toString(16) + '\r\n', 'latin1');
+        channel.write(chunk, 'utf8');
+        const more = channel.write('\r\n', 'latin1');
+        channel.uncork();
+        return more;
+      }
+      default:
+        return channel.write(chunk, 'utf8');
+    }
+  }
+
+  private complete(): void {
+    if (this.framing === Framing.Length && this.bytesSent < this.declaredLength && !this.channel.headRequest) {
+      // The client was promised more bytes than exist; the only honest end is to close.
+      this.channel.abort(new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'less body than Content-Length declared'));
+      return;
+    }
+    this.channel.responseEndedWith(this.keepAlive);
+  }
+}
+
+/** field-name = token (RFC 9110 §5.1). */
+function checkName(name: string): void {
+  if (name.length === 0) throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'empty field name');
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0xff || !TOKEN[c]) throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'a field name is not a token');
+  }
+}
+
+/**
+ * field-value bytes only (RFC 9110 §5.5): no CR, LF, NUL or other CTL — so no response splitting.
+ * Returns whether the value is pure ASCII.
+ */
+function checkValue(value: string): boolean {
+  let ascii = true;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || !FIELD_VALUE[c]) throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'a field value holds a forbidden character');
+    if (c > 0x7f) ascii = false;
+  }
+  return ascii;
+}
+
+function errorBody(status: number, code: string): string {
+  return `${status} ${reasonPhrase(status)}: ${code}\n`;
+}
+
+/**
+ * A whole error response with `Connection: close`, for errors found before any response object
+ * exists (a malformed head, a timeout). The body names the error code, never the client's bytes.
+ */
+export function errorResponseText(status: number, code: string): string {
+  const body = errorBody(status, code);
+  return (
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nDate: ${httpDate()}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * An HTTP/1.1 server: a TcpServer whose connections run the HTTP connection loop, and one timer
+ * that checks every connection's deadlines (a timer per connection would cost more than the
+ * requests it guards).
+ */
+import type { Connection } from '../net/connection.js';
+import type { ConnectionHandler } from '../net/handler.js';
+import { TcpServer, type CloseOptions } from '../net/server.js';
+import { HttpConnection } from './connection.js';
+import { resolveHttpOptions, type HttpOptions, type ResolvedHttpOptions } from './options.js';
+import type { Address, TlsInfo } from './request.js';
+
+export interface ServerOptions extends HttpOptions {
+  /** Address to bind; default 127.0.0.1. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Connections open at once; beyond it, new sockets are closed on accept. Default 10 000. */
+  maxConnections?: number;
+}
+
+/** Runs HTTP on connections accepted by any TcpServer (plain, or TLS through `tlsInfo`). */
+export class HttpService {
+  readonly options: ResolvedHttpOptions;
+  private readonly live = new Set<HttpConnection>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly tlsInfo: (conn: Connection) => TlsInfo | null;
+
+  constructor(options: HttpOptions, tlsInfo: (conn: Connection) => TlsInfo | null = () => null) {
+    this.options = resolveHttpOptions(options);
+    this.tlsInfo = tlsInfo;
+  }
+
+  /** The stream handler to give a TcpServer. */
+  readonly handler: ConnectionHandler = (conn: Connection): void => {
+    const http = new HttpConnection(conn, this.options, {
+      client: conn.clientAddress,
+      server: conn.serverAddress,
+      tls: this.tlsInfo(conn),
+      maxBodyBytes: this.options.maxBodyBytes,
+    });
+    this.live.add(http);
+    void conn.closed.then(() => this.live.delete(http));
+    this.startSweeping();
+  };
+
+  /** Closes idle connections now; the others close when their request is answered. */
+  shutdown(): void {
+    for (const http of this.live) http.shutdown();
+  }
+
+  stop(): void {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  private startSweeping(): void {
+    if (this.sweeper !== undefined) return;
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.options;
+    // Deadlines are checked at a quarter of the shortest timeout, at most once a second.
+    const every = Math.max(5, Math.min(1000, Math.min(headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs) / 4));
+    this.sweeper = setInterval(() => {
+      if (this.live.size === 0) return this.stop();
+      const now = Date.now();
+      for (const http of this.live) http.checkTimeouts(now);
+    }, every);
+    this.sweeper.unref();
+  }
+}
+
+export class HttpServer {
+  readonly tcp: TcpServer;
+  readonly service: HttpService;
+
+  constructor(options: ServerOptions) {
+    this.service = new HttpService(options);
+    this.tcp = new TcpServer({
+      host: options.host,
+      port: options.port,
+      maxConnections: options.maxConnections,
+      handler: this.service.handler,
+      onError: (error, conn) => this.service.options.onError(error, conn ? { client: conn.clientAddress } : {}),
+    });
+  }
+
+  /** Binds; resolves with the bound address (the real port when 0 was asked for). */
+  listen(): Promise<Address> {
+    return this.tcp.listen();
+  }
+
+  get address(): Address | undefined {
+    return this.tcp.address;
+  }
+
+  /**
+   * Graceful stop: no new connections, requests in flight finish (their responses say
+   * `Connection: close`), idle keep-alive connections close now, the rest are destroyed at the
+   * deadline. Resolves when the port is free.
+   */
+  async close(options?: CloseOptions): Promise<void> {
+    const closed = this.tcp.close(options);
+    this.service.shutdown();
+    await closed;
+    this.service.stop();
+  }
+}
+
+/** Starts an HTTP server and resolves once it listens. */
+export async function serve(options: ServerOptions): Promise<HttpServer> {
+  const server = new HttpServer(options);
+  await server.listen();
+  return server;
+}
