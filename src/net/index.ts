@@ -1,0 +1,10 @@
+export { TcpServer, DEFAULT_CLOSE_DEADLINE_MS, DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS } from './server.js';
+export type { CloseOptions, TcpServerOptions } from './server.js';
+export { Connection, CLOSE_LINGER_MS } from './connection.js';
+export type { ConnectionState, SocketAddress } from './connection.js';
+export type { ConnectionHandler } from './handler.js';
+export { ByteReader, DEFAULT_MAX_LINE_BYTES, DEFAULT_READER_HIGH_WATER_MARK } from './reader.js';
+export type { ByteReaderOptions } from './reader.js';
+export { ByteWriter } from './writer.js';
+export { NetError, NET_ERROR_CODES } from './errors.js';
+export type { NetErrorCode } from './errors.js';

@@ -1,0 +1,232 @@
+import * as net from 'node:net';
+import { Connection, type SocketAddress } from './connection.js';
+import { NET_ERROR_CODES, NetError } from './errors.js';
+import { runConnectionHandler, type ConnectionHandler } from './handler.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+/** Enough for a busy single process; each socket costs a file descriptor and some kernel memory. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** How long close() lets active connections finish before destroying them. */
+export const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
+
+export interface TcpServerOptions {
+  /** Address to bind; `'0.0.0.0'` or `'::'` to expose the server. Default `'127.0.0.1'`. */
+  host?: string;
+  /** Port to bind; 0 (the default) lets the system pick a free one. */
+  port?: number;
+  handler: ConnectionHandler;
+  /**
+   * Open connections allowed at once (default 10 000). A socket accepted beyond this is
+   * destroyed at once, never reaches the handler, is counted in `rejectedConnections` and
+   * reported to `onError` as TOO_MANY_CONNECTIONS.
+   */
+  maxConnections?: number;
+  /** Destroy a socket after this long without I/O; 0 (the default) turns the timer off. */
+  idleTimeoutMs?: number;
+  /**
+   * Keep our side open after the client's FIN, until the handler closes it (default false: the
+   * socket ends with the client's). A protocol layer that answers requests sent before a FIN,
+   * such as HTTP pipelining over shutdown(SHUT_WR), turns it on.
+   */
+  allowHalfOpen?: boolean;
+  /**
+   * Receives listener errors (no `conn`), handler failures, non-routine socket errors and
+   * rejected sockets. Default: one line to stderr. Must not throw; if it does, the default runs.
+   */
+  onError?: (err: Error, conn?: Connection) => void;
+}
+
+export interface CloseOptions {
+  /** Destroy whatever is still open after this long. Default 5 000 ms. */
+  deadlineMs?: number;
+}
+
+function writeErrorToStderr(err: Error): void {
+  process.stderr.write(`seal: ${err.stack ?? err.message}\n`);
+}
+
+/**
+ * A TCP server that hands each accepted socket, wrapped in a `Connection`, to a stream handler.
+ * It knows nothing about the protocol spoken; the protocol layer reports its progress through
+ * `Connection.markActive()`/`markIdle()` so that `close()` can be graceful.
+ *
+ * Subclasses change how sockets are accepted (e.g. TLS) by overriding `createListener` only.
+ */
+export class TcpServer {
+  readonly host: string;
+  readonly maxConnections: number;
+  readonly idleTimeoutMs: number;
+  readonly allowHalfOpen: boolean;
+
+  readonly #requestedPort: number;
+  readonly #handler: ConnectionHandler;
+  readonly #onError: (err: Error, conn?: Connection) => void;
+
+  readonly #connections = new Set<Connection>();
+  /** Every socket the listener accepted, including ones not (yet) wrapped, e.g. in a TLS handshake. */
+  readonly #sockets = new Set<net.Socket>();
+  #listener: net.Server | undefined;
+  #listening: Promise<SocketAddress> | undefined;
+  #address: SocketAddress | undefined;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #rejected = 0;
+
+  constructor(options: TcpServerOptions) {
+    this.host = options.host ?? DEFAULT_HOST;
+    this.#requestedPort = options.port ?? 0;
+    this.#handler = options.handler;
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    this.allowHalfOpen = options.allowHalfOpen ?? false;
+    this.#onError = options.onError ?? writeErrorToStderr;
+  }
+
+  /** Open connections, for tests and protocol layers (e.g. to count or inspect them). */
+  get connections(): ReadonlySet<Connection> {
+    return this.#connections;
+  }
+
+  /** Sockets destroyed on accept because `maxConnections` were open. */
+  get rejectedConnections(): number {
+    return this.#rejected;
+  }
+
+  /** True from the moment close() is called. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** The bound address once listening (port 0 resolved to the real port). */
+  get address(): SocketAddress | undefined {
+    return this.#address;
+  }
+
+  /**
+   * Creates the listening socket, calling `onSocket` for each connection ready to be served.
+   * The one place a subclass overrides: a TLS server returns `tls.createServer(...)` and calls
+   * `onSocket` on 'secureConnection'. The server also watches the listener's 'connection' event
+   * to track raw sockets, so `close()` can destroy those still handshaking.
+   */
+  protected createListener(onSocket: (socket: net.Socket) => void): net.Server {
+    return net.createServer({ allowHalfOpen: this.allowHalfOpen }, onSocket);
+  }
+
+  /** Binds and starts accepting. Rejects on bind errors (EADDRINUSE, EACCES, …). */
+  listen(): Promise<SocketAddress> {
+    if (this.#listening !== undefined || this.#closing) {
+      return Promise.reject(new NetError(NET_ERROR_CODES.SERVER_STATE, 'listen() on a server that is listening or closed'));
+    }
+    const listener = this.createListener((socket) => this.#accept(socket));
+    listener.on('connection', (socket: net.Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    this.#listener = listener;
+    this.#listening = new Promise<SocketAddress>((resolve, reject) => {
+      const onBindError = (err: Error): void => {
+        listener.off('listening', onListening);
+        // Nothing was bound, so the server may try listen() again (e.g. after EADDRINUSE).
+        this.#listener = undefined;
+        this.#listening = undefined;
+        reject(err);
+      };
+      const onListening = (): void => {
+        listener.off('error', onBindError);
+        listener.on('error', (err: Error) => this.#report(err));
+        const bound = listener.address();
+        if (bound === null || typeof bound === 'string') {
+          reject(new NetError(NET_ERROR_CODES.SERVER_STATE, 'listener is not bound to a TCP address'));
+          return;
+        }
+        this.#address = { address: bound.address, port: bound.port, family: bound.family };
+        resolve(this.#address);
+      };
+      listener.once('error', onBindError);
+      listener.once('listening', onListening);
+      listener.listen({ host: this.host, port: this.#requestedPort });
+    });
+    return this.#listening;
+  }
+
+  /**
+   * Graceful shutdown: stops accepting at once, closes idle connections now and the others as
+   * they become idle or their handler settles, destroys what is left at the deadline. Resolves
+   * when the listener and every socket are closed, so the port can be bound again at once.
+   * Idempotent: later calls return the same promise.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closed ??= this.#shutdown(options.deadlineMs ?? DEFAULT_CLOSE_DEADLINE_MS);
+    return this.#closed;
+  }
+
+  async #shutdown(deadlineMs: number): Promise<void> {
+    this.#closing = true;
+    // A bind in flight must finish before the listener can be closed; a failed one left nothing.
+    await this.#listening?.catch(() => undefined);
+    const listener = this.#listener;
+    // net.Server#close calls back only once every socket it accepted has closed, too.
+    const listenerClosed = listener === undefined ? Promise.resolve() : new Promise<void>((resolve) => listener.close(() => resolve()));
+    for (const conn of this.#connections) {
+      if (isIdle(conn)) conn.close();
+    }
+    const allClosed = Promise.all([listenerClosed, ...Array.from(this.#connections, (conn) => conn.closed)]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), deadlineMs);
+    });
+    const outcome = await Promise.race([allClosed.then(() => 'closed' as const), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'deadline') {
+      for (const conn of this.#connections) {
+        conn.destroy(new NetError(NET_ERROR_CODES.CLOSE_DEADLINE, `still open ${deadlineMs} ms after close()`));
+      }
+      for (const socket of this.#sockets) socket.destroy();
+      await allClosed;
+    }
+  }
+
+  #accept(socket: net.Socket): void {
+    if (this.#closing || socket.destroyed || socket.remoteAddress === undefined) {
+      // Closing, or the peer already went away before we got to it: nothing to serve.
+      socket.destroy();
+      return;
+    }
+    if (this.#connections.size >= this.maxConnections) {
+      this.#rejected++;
+      const client = `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
+      socket.destroy();
+      this.#report(
+        new NetError(NET_ERROR_CODES.TOO_MANY_CONNECTIONS, `rejected ${client}: ${this.maxConnections} connections open`),
+      );
+      return;
+    }
+    // Responses are written whole; Nagle's delay would only add latency to each one's last segment.
+    socket.setNoDelay(true);
+    const conn = new Connection(this, socket, (err, c) => this.#report(err, c));
+    this.#connections.add(conn);
+    socket.once('close', () => this.#connections.delete(conn));
+    if (this.idleTimeoutMs > 0) {
+      socket.setTimeout(this.idleTimeoutMs);
+      socket.once('timeout', () =>
+        conn.destroy(new NetError(NET_ERROR_CODES.IDLE_TIMEOUT, `no I/O for ${this.idleTimeoutMs} ms`)),
+      );
+    }
+    runConnectionHandler(this.#handler, conn, (err, c) => this.#report(err, c));
+  }
+
+  #report(err: Error, conn?: Connection): void {
+    try {
+      this.#onError(err, conn);
+    } catch (hookFailure) {
+      writeErrorToStderr(err);
+      writeErrorToStderr(hookFailure instanceof Error ? hookFailure : new Error(String(hookFailure)));
+    }
+  }
+}
+
+/** Whether close() may close `conn` now without cutting off work in progress. */
+function isIdle(conn: Connection): boolean {
+  // A new connection with no byte received has no request in flight; one with bytes might.
+  return conn.state === 'idle' || (conn.state === 'new' && conn.socket.bytesRead === 0);
+}
