@@ -1,5 +1,6 @@
-import type { Connection, ConnectionHandler, SocketAddress } from '../net/index.js';
+import type { Connection, ConnectionHandler } from '../net/index.js';
 import { NET_ERROR_CODES, NetError } from '../net/index.js';
+import { pyAddress } from './report.js';
 
 /** Largest request head tcp-echo reads; a longer one is abuse and the connection is closed. */
 export const TCP_ECHO_MAX_HEAD_BYTES = 64 * 1024;
@@ -34,9 +35,6 @@ function writeLineToStdout(line: string): void {
 }
 
 /** `('127.0.0.1', 51090)`, as Python prints a socket address tuple. */
-export function formatAddress(address: SocketAddress): string {
-  return `('${address.address}', ${address.port})`;
-}
 
 /**
  * The `tcp-echo` app: reads a request head up to its first empty line, prints where it came
@@ -49,8 +47,8 @@ export function tcpEcho(options: TcpEchoOptions = {}): ConnectionHandler {
     const head = await readHead(conn);
     // An incomplete or oversized head gets no answer; returning closes the connection.
     if (head === undefined) return;
-    out(`Client address: ${formatAddress(conn.clientAddress)}`);
-    out(`Server address: ${formatAddress(conn.serverAddress)}`);
+    out(`Client address: ${pyAddress(conn.clientAddress)}`);
+    out(`Server address: ${pyAddress(conn.serverAddress)}`);
     if (describe !== undefined) for (const line of describe(conn)) out(line);
     out('BEGIN REQUEST');
     for (const line of head) out(line);

@@ -79,6 +79,8 @@ export class HttpServer {
       port: options.port,
       maxConnections: options.maxConnections,
       handler: this.service.handler,
+      // The connection loop answers what a client sent before its FIN, then closes.
+      allowHalfOpen: true,
       onError: (error, conn) => this.service.options.onError(error, conn ? { client: conn.clientAddress } : {}),
     });
   }

@@ -1,0 +1,136 @@
+/**
+ * The `demo` app: what a person sees when trying Seal in a browser (CONTRACTS.md §2): a page
+ * saying Hello, World!, a urlencoded form, an upload form, and for anything else a plain-text
+ * report of the request as the server parsed it, also printed to stdout.
+ */
+import { hostname } from 'node:os';
+import type { Handler } from '../http/options.js';
+import type { Request, TlsInfo } from '../http/request.js';
+import { parseUrlencoded, type FieldMap } from '../form/urlencoded.js';
+import { pyRepr, pyAddress } from './report.js';
+
+export interface DemoOptions {
+  /** Largest body accepted; larger gets 413. */
+  maxBodyBytes: number;
+  /** Where reports go besides the response; undefined prints nothing. */
+  out?: (text: string) => void;
+}
+
+const PAGE_STYLE = 'body{font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;line-height:1.5}label{display:block;margin:.4em 0}';
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${title}</title><style>${PAGE_STYLE}</style></head>
+<body>
+${body}
+</body>
+</html>
+`;
+}
+
+export const INDEX_PAGE = page(
+  'Seal',
+  `<h1>Hello, World!</h1>
+<p>This is Seal, an HTTP/1.1 server written from the bytes up.</p>
+<ul>
+  <li><a href="/form.html">A form</a> (application/x-www-form-urlencoded)</li>
+  <li><a href="/upload.html">A file upload</a> (multipart/form-data)</li>
+  <li><a href="/foo/bar?hi=john%20doe">A report of your request</a></li>
+</ul>`,
+);
+
+export const FORM_PAGE = page(
+  'Seal: a form',
+  `<h1>A form</h1>
+<form method="post" action="/foo/bar?hi=john%20doe" enctype="application/x-www-form-urlencoded">
+  <label>User <input type="text" name="user" value=""></label>
+  <label>User 2 <input type="text" name="user2" value=""></label>
+  <fieldset><legend>Vote</legend>
+    <label><input type="radio" name="vote" value="Y"> Yes</label>
+    <label><input type="radio" name="vote" value="N"> No</label>
+  </fieldset>
+  <fieldset><legend>Pets</legend>
+    <label><input type="checkbox" name="pets" value="dog"> Dog</label>
+    <label><input type="checkbox" name="pets" value="cat"> Cat</label>
+    <label><input type="checkbox" name="pets" value="fish"> Fish</label>
+  </fieldset>
+  <label>Comments <textarea name="comments" rows="4" cols="40"></textarea></label>
+  <button type="submit">Send</button>
+</form>`,
+);
+
+export const UPLOAD_PAGE = page(
+  'Seal: an upload',
+  `<h1>A file upload</h1>
+<form method="post" action="/foo/bar" enctype="multipart/form-data">
+  <label>File <input type="file" name="myfile"></label>
+  <button type="submit">Upload</button>
+</form>`,
+);
+
+const PAGES: Record<string, string> = {
+  '/': INDEX_PAGE,
+  '/index.html': INDEX_PAGE,
+  '/form.html': FORM_PAGE,
+  '/upload.html': UPLOAD_PAGE,
+};
+
+export function demo(options: DemoOptions): Handler {
+  return async (request, response) => {
+    const html = request.method === 'GET' || request.method === 'HEAD' ? PAGES[request.path] : undefined;
+    if (html !== undefined) {
+      response.setHeader('Content-Type', 'text/html; charset=utf-8');
+      response.end(html);
+      return;
+    }
+    const form = await formOf(request, options.maxBodyBytes);
+    const text = report(request, form);
+    options.out?.(text);
+    response.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    response.end(text);
+  };
+}
+
+/** The query's fields for GET and HEAD, the body's for anything else. */
+async function formOf(request: Request, maxBodyBytes: number): Promise<FieldMap> {
+  if (request.method === 'GET' || request.method === 'HEAD') return request.query;
+  const body = await request.bytes(maxBodyBytes);
+  const type = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') return parseUrlencoded(body.toString('latin1'));
+  return Object.create(null) as FieldMap;
+}
+
+/** The report, in the layout of Python's classic CGI test page. */
+export function report(request: Request, form: FieldMap): string {
+  const version = `HTTP/${request.version}`;
+  const lines = [
+    `Client address: ${pyAddress(request.client)}`,
+    `Server address: ${pyAddress(request.server)}`,
+    `Server name: ${serverName(request.server.address)}`,
+  ];
+  if (request.tls !== null) lines.push(`Cipher: ${cipherLine(request.tls)}`);
+  lines.push(
+    `requestline: ${request.method} ${request.target} ${version}`,
+    `command: ${request.method}`,
+    `path: ${request.target}`,
+    `request_version: ${version}`,
+    'Headers:',
+  );
+  for (const [name, value] of request.headers.pairs()) lines.push(`  ${name.toLowerCase()}: ${pyRepr(value)}`);
+  lines.push('Form:');
+  for (const name of Object.keys(form)) {
+    lines.push(`  ${name} [${form[name]!.map(pyRepr).join(', ')}]`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function cipherLine(tls: TlsInfo): string {
+  return `${tls.cipher} ${tls.protocol} ${tls.bits}`;
+}
+
+/** As Python's socket.getfqdn would name the server's own address. */
+function serverName(address: string): string {
+  if (address.startsWith('127.') || address === '::1' || address === '::ffff:127.0.0.1') return 'localhost';
+  return hostname();
+}

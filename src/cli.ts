@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+/**
+ * The `seal` command (CONTRACTS.md §1): `seal serve [options]` serves a built-in app until SIGINT
+ * or SIGTERM, then stops gracefully and exits 0. Bad options: one line on stderr, a usage hint,
+ * exit status 2.
+ */
+import { demo } from './apps/demo.js';
+import { echo } from './apps/echo.js';
+import { hello } from './apps/hello.js';
+import { tcpEcho } from './apps/tcp-echo.js';
+import { HttpServer } from './http/server.js';
+import { MAX_BODY_BYTES, type Handler } from './http/options.js';
+import { TcpServer } from './net/server.js';
+
+const APPS = ['demo', 'hello', 'echo', 'tcp-echo', 'static'] as const;
+type AppName = (typeof APPS)[number];
+
+export interface ServeOptions {
+  app: AppName;
+  root: string;
+  module: string | undefined;
+  host: string;
+  /** null: no plain listener (`--port none`). */
+  port: number | null;
+  tlsPort: number | null;
+  cert: string | undefined;
+  key: string | undefined;
+  maxBody: number;
+  workers: number;
+  quiet: boolean;
+}
+
+const USAGE = `usage: seal serve [--app demo|hello|echo|tcp-echo|static] [--root DIR] [--module FILE]
+                  [--host HOST] [--port N|none] [--tls-port N] [--cert FILE --key FILE]
+                  [--max-body BYTES] [--workers N] [--quiet]`;
+
+class UsageError extends Error {}
+
+function portNumber(flag: string, text: string): number {
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} must be a port number 0-65535, got '${text}'`);
+  return Number(text);
+}
+
+function positiveInteger(flag: string, text: string): number {
+  if (!/^[0-9]{1,15}$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive integer, got '${text}'`);
+  return Number(text);
+}
+
+export function parseServeArgs(args: readonly string[]): ServeOptions {
+  const options: ServeOptions = {
+    app: 'demo',
+    root: '.',
+    module: undefined,
+    host: '127.0.0.1',
+    port: 8000,
+    tlsPort: null,
+    cert: undefined,
+    key: undefined,
+    maxBody: MAX_BODY_BYTES,
+    workers: 1,
+    quiet: false,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--app': {
+        const name = value();
+        if (!(APPS as readonly string[]).includes(name)) throw new UsageError(`unknown app '${name}' (apps: ${APPS.join(', ')})`);
+        options.app = name as AppName;
+        break;
+      }
+      case '--root':
+        options.root = value();
+        break;
+      case '--module':
+        options.module = value();
+        break;
+      case '--host':
+        options.host = value();
+        break;
+      case '--port': {
+        const text = value();
+        options.port = text === 'none' ? null : portNumber(flag, text);
+        break;
+      }
+      case '--tls-port':
+        options.tlsPort = portNumber(flag, value());
+        break;
+      case '--cert':
+        options.cert = value();
+        break;
+      case '--key':
+        options.key = value();
+        break;
+      case '--max-body':
+        options.maxBody = positiveInteger(flag, value());
+        break;
+      case '--workers':
+        options.workers = positiveInteger(flag, value());
+        break;
+      case '--quiet':
+        if (inline !== undefined) throw new UsageError('--quiet takes no value');
+        options.quiet = true;
+        break;
+      default:
+        throw new UsageError(`unknown option '${arg}'`);
+    }
+  }
+  if (options.port === null && options.tlsPort === null) throw new UsageError('--port none needs --tls-port: there would be nothing to serve');
+  if ((options.cert === undefined) !== (options.key === undefined)) throw new UsageError('--cert and --key go together');
+  return options;
+}
+
+/** What this build cannot do yet, refused up front rather than half-done. */
+function unsupported(options: ServeOptions): string | undefined {
+  if (options.app === 'static') return '--app static is not available in this version';
+  if (options.module !== undefined) return '--module is not available in this version';
+  if (options.tlsPort !== null) return '--tls-port is not available in this version';
+  if (options.workers !== 1) return '--workers above 1 is not available in this version';
+  return undefined;
+}
+
+function httpHandler(options: ServeOptions): Handler {
+  const out = options.quiet ? undefined : (text: string) => void process.stdout.write(text);
+  switch (options.app) {
+    case 'hello':
+      return hello;
+    case 'echo':
+      return echo({ maxBodyBytes: options.maxBody });
+    default:
+      return demo({ maxBodyBytes: options.maxBody, out });
+  }
+}
+
+function url(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+interface Stoppable {
+  close(): Promise<void>;
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const servers: Stoppable[] = [];
+  if (options.port !== null) {
+    if (options.app === 'tcp-echo') {
+      const server = new TcpServer({
+        host: options.host,
+        port: options.port,
+        handler: tcpEcho({ out: options.quiet ? () => undefined : undefined }),
+      });
+      const address = await server.listen();
+      servers.push(server);
+      process.stdout.write(`listening on ${url('http', options.host, address.port)}\n`);
+    } else {
+      const server = new HttpServer({ host: options.host, port: options.port, handler: httpHandler(options), maxBodyBytes: options.maxBody });
+      const address = await server.listen();
+      servers.push(server);
+      process.stdout.write(`listening on ${url('http', options.host, address.port)}\n`);
+    }
+  }
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all(servers.map((server) => server.close())).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`seal: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+export async function main(argv: readonly string[]): Promise<number | undefined> {
+  const [command, ...args] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  try {
+    if (command !== 'serve') throw new UsageError(command === undefined ? 'missing command' : `unknown command '${command}'`);
+    const options = parseServeArgs(args);
+    const missing = unsupported(options);
+    if (missing !== undefined) throw new UsageError(missing);
+    await serve(options);
+    return undefined; // serving until a signal
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`seal: ${error.message}\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`seal: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((status) => {
+  if (status !== undefined) process.exitCode = status;
+});

@@ -1,0 +1,13 @@
+/** Seal's public API. */
+export { serve, HttpServer, HttpService, type ServerOptions } from './http/server.js';
+export type { Handler, HttpOptions, ErrorHook, ErrorInfo } from './http/options.js';
+export { Request, type Address, type TlsInfo } from './http/request.js';
+export { Response, type HeaderValue } from './http/response.js';
+export { RequestBody } from './http/body.js';
+export { RequestParser, type RequestSink } from './http/parser.js';
+export { RequestHead, Fields, type HttpVersion } from './http/head.js';
+export { SealError, ErrorCode, statusOf } from './http/errors.js';
+export { resolveLimits, DEFAULT_PARSER_LIMITS, type ParserLimits } from './http/limits.js';
+export { reasonPhrase } from './http/status.js';
+export { parseUrlencoded, type FieldMap } from './form/urlencoded.js';
+export { TcpServer, Connection, ByteReader, ByteWriter, type ConnectionHandler, type SocketAddress } from './net/index.js';
