@@ -151,6 +151,23 @@ interface Stoppable {
 
 async function serve(options: ServeOptions): Promise<void> {
   const servers: Stoppable[] = [];
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all(servers.map((server) => server.close())).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`seal: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  // Before the first listener is bound: a signal sent as soon as `listening on` is read must
+  // find the handlers in place, not the default action (killed by the signal, no exit status 0).
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
   if (options.port !== null) {
     if (options.app === 'tcp-echo') {
       const server = new TcpServer({
@@ -168,21 +185,6 @@ async function serve(options: ServeOptions): Promise<void> {
       process.stdout.write(`listening on ${url('http', options.host, address.port)}\n`);
     }
   }
-
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    void Promise.all(servers.map((server) => server.close())).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`seal: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 export async function main(argv: readonly string[]): Promise<number | undefined> {

@@ -97,7 +97,7 @@ async function formOf(request: Request, maxBodyBytes: number): Promise<FieldMap>
   if (request.method === 'GET' || request.method === 'HEAD') return request.query;
   const body = await request.bytes(maxBodyBytes);
   const type = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
-  if (type === 'application/x-www-form-urlencoded') return parseUrlencoded(body.toString('latin1'));
+  if (type === 'application/x-www-form-urlencoded') return parseUrlencoded(body.toString('utf8'));
   return Object.create(null) as FieldMap;
 }
 

@@ -61,6 +61,6 @@ function formOf(request: Request, body: Buffer): FieldMap | null {
   const type = request.headers.get('content-type');
   if (type === undefined) return null;
   const mediaType = type.split(';', 1)[0]!.trim().toLowerCase();
-  if (mediaType === 'application/x-www-form-urlencoded') return parseUrlencoded(body.toString('latin1'));
+  if (mediaType === 'application/x-www-form-urlencoded') return parseUrlencoded(body.toString('utf8'));
   return null;
 }
