@@ -46,6 +46,12 @@ export class HttpConnection implements RequestSink {
   private pumping = false;
   private readingPaused = false;
   private waitingForDrain = false;
+  /**
+   * The body consumer is behind (its queue is above the high-water mark): parse and read no more
+   * until it catches up. A flag rather than the parser's pause alone, because a pause in the
+   * last byte of a chunk leaves no unparsed tail to hold, and reading would go on.
+   */
+  private bodyBehind = false;
   /** No more requests are read: input is dropped until the socket closes. */
   private closing = false;
   /** The client sent its FIN. */
@@ -82,7 +88,8 @@ export class HttpConnection implements RequestSink {
       this.input = Buffer.concat([this.input.subarray(this.inputOffset), chunk]);
       this.inputOffset = 0;
     }
-    if (this.requestStartedAt === 0) this.requestStartedAt = Date.now();
+    // The request timers start in pump(), when these bytes are parsed: bytes held while an
+    // earlier request is answered are waiting on the server, not on the client.
     const socket = this.socket;
     socket.cork();
     this.pump();
@@ -94,7 +101,7 @@ export class HttpConnection implements RequestSink {
     if (this.pumping || this.closing) return;
     this.pumping = true;
     try {
-      while (this.input !== null) {
+      while (this.input !== null && this.mayParse()) {
         const input = this.input;
         this.inputOffset += this.parser.execute(input, this.inputOffset, input.length);
         const error = this.parser.error;
@@ -115,8 +122,19 @@ export class HttpConnection implements RequestSink {
     this.closeIfPeerDone();
   }
 
+  /**
+   * Whether buffered input may go to the parser now. Not while the response to a complete
+   * request is outstanding: one request at a time, and responses leave in request order. The
+   * parser's own pause only holds back the rest of the chunk it paused in; the next chunk must
+   * wait here. Nor while the client does not read its responses, or a body consumer is behind.
+   */
+  private mayParse(): boolean {
+    const exchange = this.exchange;
+    return !this.waitingForDrain && !this.bodyBehind && (exchange === null || !exchange.messageComplete);
+  }
+
   private updateReading(): void {
-    const read = this.closing || (this.input === null && !this.waitingForDrain);
+    const read = this.closing || (this.input === null && !this.waitingForDrain && !this.bodyBehind);
     if (read === this.readingPaused) {
       this.readingPaused = !read;
       if (read) this.socket.resume();
@@ -127,19 +145,24 @@ export class HttpConnection implements RequestSink {
   /** The client half-closed: what it sent is all there is. Answer that, then close. */
   private onEnd(): void {
     this.peerEnded = true;
-    const exchange = this.exchange;
-    if (exchange !== null && !exchange.messageComplete && this.input === null) {
-      exchange.keepAlive = false;
-      exchange.body.fail(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the client ended inside a request body'));
-    }
     this.closeIfPeerDone();
   }
 
-  /** After the client's FIN, close once every complete request it sent has been answered. */
+  /**
+   * After the client's FIN, close once every complete request it sent has been answered. Checked
+   * again each time buffered input is used up: input held back (pipelined requests, a paused body)
+   * may still complete the current request when it is parsed.
+   */
   private closeIfPeerDone(): void {
-    if (!this.peerEnded || this.closing || this.exchange !== null || this.input !== null) return;
+    if (!this.peerEnded || this.closing || this.input !== null) return;
+    const exchange = this.exchange;
     // A request cut off by the FIN can never be completed; nobody waits for its answer.
-    this.closeNow();
+    if (exchange === null) return this.closeNow();
+    if (exchange.messageComplete) return; // answered first; finishExchange() then closes
+    exchange.keepAlive = false;
+    // Its response has ended and the rest of its body will never come: nothing left to do.
+    if (exchange.responseEnded) return this.closeNow();
+    exchange.body.fail(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the client ended inside a request body'));
   }
 
   private onClose(): void {
@@ -170,13 +193,17 @@ export class HttpConnection implements RequestSink {
     const exchange = this.exchange!;
     if (exchange.discarding) return false;
     // A view of the socket's chunk, not a copy.
-    return exchange.body.push(Buffer.from(buf.buffer, buf.byteOffset + start, end - start));
+    const behind = exchange.body.push(Buffer.from(buf.buffer, buf.byteOffset + start, end - start));
+    if (behind) this.bodyBehind = true;
+    return behind;
   }
 
   onMessageComplete(): boolean {
     const exchange = this.exchange!;
     exchange.messageComplete = true;
     exchange.body.end();
+    // The whole body is queued; the next request waits for this response anyway.
+    this.bodyBehind = false;
     this.requestStartedAt = 0;
     this.headReceived = false;
     // Responses leave in request order: the next request waits for this response to end.
@@ -198,6 +225,7 @@ export class HttpConnection implements RequestSink {
       const remaining = this.parser.bodyRemaining;
       if (exchange.keepAlive && remaining >= 0 && remaining <= MAX_DISCARD_BYTES) {
         exchange.discarding = true;
+        this.bodyBehind = false;
         exchange.body.fail(new SealError(ErrorCode.HANDLER_FAILED, 'the response was sent before the body was read'));
         this.pump();
       } else this.closeNow();
@@ -236,8 +264,11 @@ export class HttpConnection implements RequestSink {
     return true;
   }
 
+  /** The body consumer caught up: parse (and read) again. */
   resumeBody(): void {
-    if (this.input !== null && !this.pumping) this.pump();
+    if (!this.bodyBehind) return;
+    this.bodyBehind = false;
+    if (!this.pumping) this.pump();
   }
 
   /** The handler gave up on the body (a limit): read no more requests from this connection. */
@@ -286,6 +317,9 @@ export class HttpConnection implements RequestSink {
         this.timeOut(ErrorCode.REQUEST_TIMEOUT);
       }
     } else if (this.exchange === null) {
+      // Held input (pipelined requests of a client that does not read its responses) is work
+      // in progress, not an idle connection: closing it would drop those requests unanswered.
+      if (this.input !== null || this.waitingForDrain) return;
       // A connection that never sent a request gets the headers timeout; a used one the keep-alive one.
       const limit = this.requestCount === 0 ? headersTimeoutMs : keepAliveTimeoutMs;
       if (now - this.idleSince > limit) this.closeNow();
@@ -357,6 +391,8 @@ export class Exchange implements ResponseChannel, BodySource {
   keepAlive = true;
   discarding = false;
   aborted = false;
+  /** The error `abort()` reported, so that the same error rethrown by the handler is not reported twice. */
+  private abortReason: Error | null = null;
   private readonly owner: HttpConnection;
 
   constructor(owner: HttpConnection, head: RequestHead) {
@@ -399,7 +435,7 @@ export class Exchange implements ResponseChannel, BodySource {
   fail(thrown: unknown): void {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     const options = this.owner.httpOptions;
-    if (!(error instanceof SealError && error.status < 500)) {
+    if (error !== this.abortReason && !(error instanceof SealError && error.status < 500)) {
       options.onError(error, { client: this.owner.requestContext.client, request: this.request });
     }
     if (this.aborted || (this.response.finished && this.responseEnded)) return;
@@ -462,6 +498,7 @@ export class Exchange implements ResponseChannel, BodySource {
 
   abort(reason: Error): void {
     this.aborted = true;
+    this.abortReason = reason;
     this.owner.httpOptions.onError(reason, { client: this.owner.requestContext.client, request: this.request });
     this.owner.connection.destroy(reason);
   }

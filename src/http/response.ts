@@ -73,22 +73,27 @@ export class Response {
 
   /** Replaces every field named `name` (any case) with the given value(s). */
   setHeader(name: string, value: HeaderValue): this {
+    this.assertHeaderOpen();
+    // All or nothing: the values are checked before the old ones go, so a refused value (which a
+    // handler may catch) leaves the fields as they were, not half-replaced.
+    const values = this.checkField(name, value);
     this.removeHeader(name);
-    return this.appendHeader(name, value);
+    for (const v of values) this.addField(name, v);
+    return this;
   }
 
   /** Adds a field line (or one per value of an array), keeping the ones already set. */
   appendHeader(name: string, value: HeaderValue): this {
     this.assertHeaderOpen();
-    checkName(name);
-    if (typeof value === 'object') {
-      for (const v of value) this.addField(name, v);
-    } else this.addField(name, String(value));
+    // Every value is checked before the first is added: all or nothing, as in setHeader.
+    for (const v of this.checkField(name, value)) this.addField(name, v);
     return this;
   }
 
   getHeader(name: string): string | undefined {
     const lower = name.toLowerCase();
+    // Content-Length is kept apart from the fields (the framing code writes it), but it was set.
+    if (lower === 'content-length') return this.declaredLength >= 0 ? String(this.declaredLength) : undefined;
     for (let i = 0; i < this.fields.length; i += 2) {
       if (this.fields[i]!.toLowerCase() === lower) return this.fields[i + 1];
     }
@@ -102,6 +107,9 @@ export class Response {
   removeHeader(name: string): this {
     this.assertHeaderOpen();
     const lower = name.toLowerCase();
+    // Content-Length lives in `declaredLength`, not in the fields: forget it there, or a removed
+    // Content-Length would still frame (and be checked against) the body.
+    if (lower === 'content-length') this.declaredLength = -1;
     for (let i = this.fields.length - 2; i >= 0; i -= 2) {
       if (this.fields[i]!.toLowerCase() === lower) this.fields.splice(i, 2);
     }
@@ -200,14 +208,31 @@ export class Response {
     if (this.sent) throw new SealError(ErrorCode.HANDLER_FAILED, 'the header has already been sent');
   }
 
-  private addField(name: string, value: string): void {
-    if (!checkValue(value)) this.asciiOnly = false;
-    const lower = name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '';
+  /**
+   * Checks a field a handler sets, every value of it, and returns the values as strings. Throws
+   * before any field is changed. (A non-ASCII value only switches the head to a latin1 encoding,
+   * which writes ASCII the same, so noting it before a later value is refused is harmless.)
+   */
+  private checkField(name: string, value: HeaderValue): readonly string[] {
+    checkName(name);
+    const values = typeof value === 'object' ? value : [String(value)];
+    const lower = name.length === 14 || name.length === 17 ? name.toLowerCase() : '';
     if (lower === 'transfer-encoding') {
       throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Transfer-Encoding is set by Seal, not by the handler');
     }
+    for (const v of values) {
+      if (!checkValue(v)) this.asciiOnly = false;
+      if (lower === 'content-length' && !/^[0-9]{1,15}$/.test(v)) {
+        throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Content-Length must be a decimal number');
+      }
+    }
+    return values;
+  }
+
+  /** Adds one field line, already checked by `checkField`. */
+  private addField(name: string, value: string): void {
+    const lower = name.length === 14 || name.length === 10 ? name.toLowerCase() : '';
     if (lower === 'content-length') {
-      if (!/^[0-9]{1,15}$/.test(value)) throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Content-Length must be a decimal number');
       this.declaredLength = Number(value);
       return; // written by the framing code, once
     }
@@ -218,6 +243,7 @@ export class Response {
   /** Decides how the body is delimited; `length` is the whole body's size, or -1 when not known yet. */
   private chooseFraming(length: number): void {
     const channel = this.channel;
+    this.checkStatusLine();
     if (!statusHasBody(this.status)) this.framing = Framing.None;
     else if (this.declaredLength >= 0) {
       if (length >= 0 && length !== this.declaredLength && !channel.headRequest) {
@@ -236,6 +262,28 @@ export class Response {
     this.sent = true;
   }
 
+  /**
+   * The status line is built from `status` and `reason`, which a handler sets freely: check them
+   * as strictly as field values, or a reason (or a non-number status) holding CR LF could split
+   * the response. RFC 9110 §15: a status is a three-digit integer, 100–599, and a final response
+   * is not 1xx (interim responses are sent by `sendContinue`). RFC 9112 §4:
+   * reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
+   */
+  private checkStatusLine(): void {
+    const status: unknown = this.status;
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+      throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'the status is not an integer from 200 to 599');
+    }
+    const reason: unknown = this.reason;
+    if (reason === undefined) return;
+    if (typeof reason !== 'string') throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'the reason phrase is not a string');
+    try {
+      if (!checkValue(reason)) this.asciiOnly = false;
+    } catch {
+      throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'the reason phrase holds a forbidden character');
+    }
+  }
+
   private writeHeadBytes(): void {
     const text = this.headText();
     if (this.asciiOnly) this.channel.write(text, 'latin1');
@@ -250,6 +298,9 @@ export class Response {
     for (let i = 0; i < fields.length; i += 2) {
       const name = fields[i]!;
       if (name.length === 4 && name.toLowerCase() === 'date') hasDate = true;
+      // Persistence is decided below, once: a handler's "close" or "keep-alive" would only
+      // repeat that line, or contradict it (keep-alive on a connection the server closes).
+      if (name.length === 10 && PERSISTENCE_ONLY.test(fields[i + 1]!) && name.toLowerCase() === 'connection') continue;
       head += name + ': ' + fields[i + 1] + '\r\n';
     }
     if (!hasDate) head += 'Date: ' + httpDate() + '\r\n';
@@ -299,6 +350,9 @@ export class Response {
     this.channel.responseEndedWith(this.keepAlive);
   }
 }
+
+/** A Connection value naming only close and keep-alive (RFC 9112 §9.3), which the writer decides. */
+const PERSISTENCE_ONLY = /^[\t ]*(?:close|keep-alive)[\t ]*(?:,[\t ]*(?:close|keep-alive)[\t ]*)*$/i;
 
 /** field-name = token (RFC 9110 §5.1). */
 function checkName(name: string): void {
