@@ -67,12 +67,19 @@ export const TARGET = table((b) => b >= 0x21 && b <= 0x7e && b !== 0x23);
 export const SCHEME = table((b) => isAlpha(b) || isDigit(b) || b === 0x2b || b === 0x2d || b === 0x2e);
 
 /**
- * The bytes of a Host field value or authority (RFC 3986 §3.2.2): reg-name characters
- * (unreserved / pct-encoded / sub-delims), IP-literal brackets, and ":" before the port.
+ * RFC 3986 §3.2.2
+ *   reg-name = *( unreserved / pct-encoded / sub-delims )
+ *   unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
+ *   sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
+ * ("%" of pct-encoded is checked apart, with its two hex digits). IPv4address fits reg-name too.
  */
-export const HOST = table(
-  (b) => isAlpha(b) || isDigit(b) || oneOf("-._~%!$&'()*+,;=:[]")(b),
-);
+export const REG_NAME = table((b) => isAlpha(b) || isDigit(b) || oneOf("-._~!$&'()*+,;=")(b));
+
+/**
+ * Inside an IP-literal's brackets (RFC 3986 §3.2.2): IPv6address (hex digits, ":", and "." for
+ * an embedded IPv4 address) or IPvFuture ("v" HEXDIG+ "." then unreserved / sub-delims / ":").
+ */
+export const IP_LITERAL = table((b) => isAlpha(b) || isDigit(b) || oneOf("-._~!$&'()*+,;=:")(b));
 
 /**
  * RFC 9110 §5.6.4

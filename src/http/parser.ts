@@ -54,7 +54,7 @@ const LAST_SECTION_STATE = SECTION_LF;
 const BODY_IDENTITY = 13; //             Content-Length bytes of body
 const CHUNK_SIZE_START = 14; //          chunk-size = 1*HEXDIG
 const CHUNK_SIZE = 15;
-const CHUNK_EXT_BWS = 16; //             BWS before ";" after the size or a complete extension
+const CHUNK_EXT_BWS = 16; //             BWS after the size or a complete extension: only ";" may follow
 const CHUNK_EXT_NAME_START = 17; //      after ";": BWS, then chunk-ext-name = token
 const CHUNK_EXT_NAME = 18;
 const CHUNK_EXT_BWS_AFTER_NAME = 19; //  BWS after an extension name, before "=" or ";"
@@ -62,11 +62,12 @@ const CHUNK_EXT_VALUE_START = 20; //     after "=": BWS, then token or quoted-st
 const CHUNK_EXT_VALUE_TOKEN = 21;
 const CHUNK_EXT_QUOTED = 22; //          inside a quoted-string
 const CHUNK_EXT_QUOTED_PAIR = 23; //     after a backslash in a quoted-string
-const CHUNK_SIZE_LF = 24; //             the LF ending the chunk-size line
-const CHUNK_DATA = 25; //                chunk-data
-const CHUNK_DATA_CR = 26; //             the CRLF after chunk-data
-const CHUNK_DATA_LF = 27;
-const DEAD = 28; //                      after an error, until reset()
+const CHUNK_EXT_AFTER_QUOTED = 24; //    after the closing quote: ";", BWS or CR
+const CHUNK_SIZE_LF = 25; //             the LF ending the chunk-size line
+const CHUNK_DATA = 26; //                chunk-data
+const CHUNK_DATA_CR = 27; //             the CRLF after chunk-data
+const CHUNK_DATA_LF = 28;
+const DEAD = 29; //                      after an error, until reset()
 
 /** "HTTP/" as bytes, matched one at a time so a version may straddle chunks. */
 const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];
@@ -479,7 +480,8 @@ export class RequestParser {
           if (digit === 0xff) return this.failAt(ErrorCode.INVALID_CHUNK_SIZE, p);
           this.remaining = digit;
           this.chunkSizeDigits = digit === 0 ? 0 : 1;
-          this.chunkLineBytes = 1;
+          // This digit is counted with every other byte of the line, below.
+          this.chunkLineBytes = 0;
           this.state = CHUNK_SIZE;
           break;
         }
@@ -498,9 +500,9 @@ export class RequestParser {
           break;
         }
         // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )  (RFC 9112 §7.1.1)
+        // BWS is allowed only where the grammar continues: before ";" or "=", never before the CR.
         case CHUNK_EXT_BWS: {
           if (b === SEMICOLON) this.state = CHUNK_EXT_NAME_START;
-          else if (b === CR) this.state = CHUNK_SIZE_LF;
           else if (b !== SP && b !== HTAB) return this.failAt(ErrorCode.INVALID_CHUNK_EXTENSION, p);
           break;
         }
@@ -521,7 +523,6 @@ export class RequestParser {
         case CHUNK_EXT_BWS_AFTER_NAME: {
           if (b === EQUALS) this.state = CHUNK_EXT_VALUE_START;
           else if (b === SEMICOLON) this.state = CHUNK_EXT_NAME_START;
-          else if (b === CR) this.state = CHUNK_SIZE_LF;
           else if (b !== SP && b !== HTAB) return this.failAt(ErrorCode.INVALID_CHUNK_EXTENSION, p);
           break;
         }
@@ -540,7 +541,7 @@ export class RequestParser {
           break;
         }
         case CHUNK_EXT_QUOTED: {
-          if (b === DQUOTE) this.state = CHUNK_EXT_BWS;
+          if (b === DQUOTE) this.state = CHUNK_EXT_AFTER_QUOTED;
           else if (b === BACKSLASH) this.state = CHUNK_EXT_QUOTED_PAIR;
           else if (!QDTEXT[b]) return this.failAt(ErrorCode.INVALID_CHUNK_EXTENSION, p);
           break;
@@ -548,6 +549,13 @@ export class RequestParser {
         case CHUNK_EXT_QUOTED_PAIR: {
           if (!QUOTED_PAIR[b]) return this.failAt(ErrorCode.INVALID_CHUNK_EXTENSION, p);
           this.state = CHUNK_EXT_QUOTED;
+          break;
+        }
+        case CHUNK_EXT_AFTER_QUOTED: {
+          if (b === SEMICOLON) this.state = CHUNK_EXT_NAME_START;
+          else if (b === CR) this.state = CHUNK_SIZE_LF;
+          else if (b === SP || b === HTAB) this.state = CHUNK_EXT_BWS;
+          else return this.failAt(ErrorCode.INVALID_CHUNK_EXTENSION, p);
           break;
         }
         case CHUNK_SIZE_LF: {
@@ -583,7 +591,7 @@ export class RequestParser {
           throw new Error('unreachable parser state');
       }
       p++;
-      if (this.state >= CHUNK_SIZE && this.state <= CHUNK_EXT_QUOTED_PAIR) {
+      if (this.state >= CHUNK_SIZE && this.state <= CHUNK_EXT_AFTER_QUOTED) {
         if (++this.chunkLineBytes > this.limits.maxChunkExtensionBytes) {
           return this.failAt(ErrorCode.CHUNK_EXTENSION_TOO_LONG, p - 1);
         }

@@ -3,7 +3,7 @@
  * (Content-Length vs Transfer-Encoding), persistence, Expect and Upgrade. Runs once per head,
  * over the offsets the scanner recorded; only the few fields that matter are looked at.
  */
-import { COLON, COMMA, DQUOTE, BACKSLASH, EQUALS, HOST, HTAB, LOWER, QDTEXT, QUOTED_PAIR, SCHEME, SEMICOLON, SP, SLASH, TOKEN, ASTERISK, equalsLowerCase } from './chars.js';
+import { ASTERISK, BACKSLASH, COLON, COMMA, DQUOTE, EQUALS, HEX_VALUE, HTAB, IP_LITERAL, LOWER, PERCENT, QDTEXT, QUOTED_PAIR, REG_NAME, SCHEME, SEMICOLON, SLASH, SP, TOKEN, equalsLowerCase } from './chars.js';
 import { ErrorCode } from './errors.js';
 import type { RequestHead } from './head.js';
 
@@ -227,30 +227,53 @@ export function skipTokenOrQuoted(buf: Uint8Array, p: number, end: number): numb
 }
 
 /**
- * uri-host [ ":" port ] (RFC 9110 §7.2): host characters, an optional bracketed IP literal,
- * and digits after the last colon outside brackets. An empty Host is allowed when `allowEmpty`.
+ * uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2):
+ *   uri-host = IP-literal / IPv4address / reg-name ; port = *DIGIT
+ * An empty host is allowed when `allowEmpty` (a Host for a URI without authority); `needPort`
+ * requires a non-empty port (CONNECT's authority-form, RFC 9112 §3.2.3).
  */
-function isHost(buf: Uint8Array, start: number, end: number, allowEmpty: boolean): boolean {
-  if (start === end) return allowEmpty;
+function isHost(buf: Uint8Array, start: number, end: number, allowEmpty: boolean, needPort = false): boolean {
   let p = start;
-  if (buf[p] === 0x5b /* [ */) {
-    while (p < end && buf[p] !== 0x5d /* ] */) p++;
-    if (p === end) return false;
+  if (p < end && buf[p] === 0x5b /* [ */) {
     p++;
-    if (p < end && buf[p] !== COLON) return false;
+    const literalStart = p;
+    while (p < end && IP_LITERAL[buf[p]!]) p++;
+    // An IPv6 address has at least two colons' worth ("::"); IPvFuture starts with "v".
+    if (p === end || buf[p] !== 0x5d /* ] */ || p - literalStart < 2) return false;
+    const first = LOWER[buf[literalStart]!]!;
+    if (first !== 0x76 /* v */ && !isIpv6Bytes(buf, literalStart, p)) return false;
+    p++;
+  } else {
+    while (p < end && buf[p] !== COLON) {
+      const b = buf[p]!;
+      if (b === PERCENT) {
+        if (p + 2 >= end || HEX_VALUE[buf[p + 1]!] === 0xff || HEX_VALUE[buf[p + 2]!] === 0xff) return false;
+        p += 3;
+        continue;
+      }
+      if (!REG_NAME[b]) return false;
+      p++;
+    }
+    // An empty host is a Host for a URI without authority; an empty host with a port is nothing.
+    if (p === start && (!allowEmpty || p < end)) return false;
   }
-  let colon = -1;
+  if (p === end) return !needPort && (p > start || allowEmpty);
+  if (buf[p] !== COLON) return false;
+  p++;
+  if (needPort && p === end) return false;
+  for (; p < end; p++) if (buf[p]! < 0x30 || buf[p]! > 0x39) return false;
+  return true;
+}
+
+/** IPv6address bytes: hex digits, colons and dots only (RFC 3986 §3.2.2; the shape is not checked further). */
+function isIpv6Bytes(buf: Uint8Array, start: number, end: number): boolean {
+  let colons = 0;
   for (let i = start; i < end; i++) {
     const b = buf[i]!;
-    if (!HOST[b]) return false;
-    if (b === COLON && i >= p) colon = i;
+    if (b === COLON) colons++;
+    else if (b !== 0x2e && HEX_VALUE[b] === 0xff) return false;
   }
-  if (colon < 0) return true;
-  if (colon === start) return false;
-  for (let i = colon + 1; i < end; i++) {
-    if (buf[i]! < 0x30 || buf[i]! > 0x39) return false;
-  }
-  return true;
+  return colons >= 2;
 }
 
 /**
@@ -262,10 +285,7 @@ function checkTarget(head: RequestHead): ErrorCode | null {
   const first = buf[start];
   if (head.isMethod('CONNECT')) {
     // authority-form = uri-host ":" port, the port required (RFC 9112 §3.2.3).
-    let colon = -1;
-    for (let i = start; i < end; i++) if (buf[i] === COLON) colon = i;
-    if (colon < 0 || colon === end - 1 || !isHost(buf, start, end, false)) return ErrorCode.INVALID_TARGET_FORM;
-    return null;
+    return isHost(buf, start, end, false, true) ? null : ErrorCode.INVALID_TARGET_FORM;
   }
   if (first === SLASH) return null;
   if (first === ASTERISK && end - start === 1) {
