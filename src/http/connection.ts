@@ -44,6 +44,11 @@ export class HttpConnection implements RequestSink {
   private inputOffset = 0;
   private exchange: Exchange | null = null;
   private pumping = false;
+  /** Output of the current batch (see send()). */
+  private batching = false;
+  private batch: (string | Uint8Array)[] = [];
+  private batchBytes = 0;
+  private batchHasBytes = false;
   private readingPaused = false;
   private waitingForDrain = false;
   /**
@@ -90,16 +95,16 @@ export class HttpConnection implements RequestSink {
     }
     // The request timers start in pump(), when these bytes are parsed: bytes held while an
     // earlier request is answered are waiting on the server, not on the client.
-    const socket = this.socket;
-    socket.cork();
     this.pump();
-    socket.uncork();
   }
 
   /** Feeds buffered input to the parser until it is used up, or the parser pauses. */
   private pump(): void {
     if (this.pumping || this.closing) return;
     this.pumping = true;
+    // Responses written while parsing are batched and leave in one write when the batch ends.
+    const outermost = !this.batching;
+    this.batching = true;
     try {
       while (this.input !== null && this.mayParse()) {
         const input = this.input;
@@ -115,6 +120,10 @@ export class HttpConnection implements RequestSink {
       }
     } finally {
       this.pumping = false;
+      if (outermost) {
+        this.batching = false;
+        this.flush();
+      }
     }
     // The headers timer runs from the first byte of a request; a message may have ended mid-chunk.
     if (this.requestStartedAt === 0 && !this.parser.idle) this.requestStartedAt = Date.now();
@@ -231,11 +240,7 @@ export class HttpConnection implements RequestSink {
       } else this.closeNow();
       return;
     }
-    if (!this.pumping && this.finishExchange()) {
-      this.socket.cork();
-      this.pump();
-      this.socket.uncork();
-    }
+    if (!this.pumping && this.finishExchange()) this.pump();
   }
 
   /** Both halves of the exchange are done. Returns true when the next request may be read now. */
@@ -252,7 +257,7 @@ export class HttpConnection implements RequestSink {
       this.closing = true;
       return false;
     }
-    if (this.socket.writableNeedDrain) {
+    if (this.outputFull()) {
       // A client that pipelines without reading: stop reading until it catches up.
       this.waitingForDrain = true;
       this.socket.once('drain', () => {
@@ -302,7 +307,7 @@ export class HttpConnection implements RequestSink {
       if (exchange.responseEnded) this.closeNow();
       return;
     }
-    this.socket.write(errorResponseText(error.status, error.code), 'latin1');
+    this.send(errorResponseText(error.status, error.code), 'latin1');
     this.closeNow();
   }
 
@@ -333,7 +338,7 @@ export class HttpConnection implements RequestSink {
     this.closing = true;
     this.input = null;
     if (exchange === null) {
-      this.socket.write(errorResponseText(error.status, error.code), 'latin1');
+      this.send(errorResponseText(error.status, error.code), 'latin1');
       this.closeNow();
       return;
     }
@@ -346,7 +351,66 @@ export class HttpConnection implements RequestSink {
   closeNow(): void {
     this.closing = true;
     this.input = null;
+    this.flush();
     this.conn.close();
+  }
+
+  // --- writing ----------------------------------------------------------------------------------------
+
+  /**
+   * Queues bytes for the socket. While a chunk is being parsed they are batched, so that the
+   * answers to a pipelined burst leave in one write; otherwise they go straight to the socket.
+   * Strings are ASCII when `latin1`, so a batch of strings is joined and written as UTF-8.
+   * Returns false when the socket is above its high-water mark.
+   */
+  send(data: string | Uint8Array, encoding: 'latin1' | 'utf8' = 'utf8'): boolean {
+    const socket = this.socket;
+    if (this.batching) {
+      this.batch.push(data);
+      this.batchBytes += data.length;
+      if (typeof data !== 'string') this.batchHasBytes = true;
+      return socket.writableLength + this.batchBytes < socket.writableHighWaterMark;
+    }
+    return typeof data === 'string' ? socket.write(data, encoding) : socket.write(data);
+  }
+
+  /** Writes out the batch: one write for strings, one writev (cork) when it holds buffers. */
+  flush(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    const socket = this.socket;
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      if (typeof only === 'string') socket.write(only, 'utf8');
+      else socket.write(only);
+    } else if (!this.batchHasBytes) socket.write(batch.join(''), 'utf8');
+    else {
+      socket.cork();
+      for (const data of batch) {
+        if (typeof data === 'string') socket.write(data, 'utf8');
+        else socket.write(data);
+      }
+      socket.uncork();
+    }
+    this.batch = [];
+    this.batchBytes = 0;
+    this.batchHasBytes = false;
+  }
+
+  /** True when the socket is above its high-water mark (flushing a batch that would put it there). */
+  private outputFull(): boolean {
+    const socket = this.socket;
+    if (this.batchBytes > 0 && socket.writableLength + this.batchBytes >= socket.writableHighWaterMark) this.flush();
+    return socket.writableNeedDrain;
+  }
+
+  /** Inside a batch, corking is already done by the batch itself. */
+  cork(): void {
+    if (!this.batching) this.socket.cork();
+  }
+
+  uncork(): void {
+    if (!this.batching) this.socket.uncork();
   }
 
   /** The server is stopping: close now if idle; a request in flight finishes first. */
@@ -464,19 +528,19 @@ export class Exchange implements ResponseChannel, BodySource {
 
   write(data: string | Uint8Array, encoding?: 'latin1' | 'utf8'): boolean {
     if (this.aborted) return false;
-    const socket = this.owner.channelSocket;
-    return typeof data === 'string' ? socket.write(data, encoding ?? 'utf8') : socket.write(data);
+    return this.owner.send(data, encoding);
   }
 
   cork(): void {
-    this.owner.channelSocket.cork();
+    this.owner.cork();
   }
 
   uncork(): void {
-    this.owner.channelSocket.uncork();
+    this.owner.uncork();
   }
 
   drained(): Promise<void> {
+    this.owner.flush();
     const socket = this.owner.channelSocket;
     if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
