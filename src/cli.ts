@@ -11,6 +11,10 @@ import { tcpEcho } from './apps/tcp-echo.js';
 import { HttpServer } from './http/server.js';
 import { MAX_BODY_BYTES, type Handler } from './http/options.js';
 import { TcpServer } from './net/server.js';
+import { developmentCertificate } from './tls/development.js';
+import { HttpsServer } from './tls/https.js';
+import { describeTls } from './tls/info.js';
+import { DEFAULT_HTTP_PORT, TlsServer, type TlsCredentials } from './tls/server.js';
 
 const APPS = ['demo', 'hello', 'echo', 'tcp-echo', 'static'] as const;
 type AppName = (typeof APPS)[number];
@@ -52,7 +56,7 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
     root: '.',
     module: undefined,
     host: '127.0.0.1',
-    port: 8000,
+    port: DEFAULT_HTTP_PORT,
     tlsPort: null,
     cert: undefined,
     key: undefined,
@@ -124,7 +128,6 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
 function unsupported(options: ServeOptions): string | undefined {
   if (options.app === 'static') return '--app static is not available in this version';
   if (options.module !== undefined) return '--module is not available in this version';
-  if (options.tlsPort !== null) return '--tls-port is not available in this version';
   if (options.workers !== 1) return '--workers above 1 is not available in this version';
   return undefined;
 }
@@ -168,23 +171,50 @@ async function serve(options: ServeOptions): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
+  const bind = async (server: Stoppable & { listen(): Promise<{ port: number }> }, scheme: string): Promise<void> => {
+    const address = await server.listen();
+    servers.push(server);
+    process.stdout.write(`listening on ${url(scheme, options.host, address.port)}\n`);
+  };
+  const out = options.quiet ? () => undefined : undefined;
   if (options.port !== null) {
-    if (options.app === 'tcp-echo') {
-      const server = new TcpServer({
-        host: options.host,
-        port: options.port,
-        handler: tcpEcho({ out: options.quiet ? () => undefined : undefined }),
-      });
-      const address = await server.listen();
-      servers.push(server);
-      process.stdout.write(`listening on ${url('http', options.host, address.port)}\n`);
-    } else {
-      const server = new HttpServer({ host: options.host, port: options.port, handler: httpHandler(options), maxBodyBytes: options.maxBody });
-      const address = await server.listen();
-      servers.push(server);
-      process.stdout.write(`listening on ${url('http', options.host, address.port)}\n`);
-    }
+    const common = { host: options.host, port: options.port };
+    await bind(
+      options.app === 'tcp-echo'
+        ? new TcpServer({ ...common, handler: tcpEcho({ out }) })
+        : new HttpServer({ ...common, handler: httpHandler(options), maxBodyBytes: options.maxBody }),
+      'http',
+    );
   }
+  if (options.tlsPort !== null) {
+    // The same app, unchanged, over TLS.
+    const common = { ...tlsCredentials(options), host: options.host, port: options.tlsPort };
+    await bind(
+      options.app === 'tcp-echo'
+        ? new TlsServer({ ...common, handler: tcpEcho({ out, describe: describeTls }), onError: tlsErrorLog(options) })
+        : new HttpsServer({ ...common, handler: httpHandler(options), maxBodyBytes: options.maxBody }),
+      'https',
+    );
+  }
+}
+
+/** Failed handshakes are the client's doing: one line each on stderr, none with --quiet. */
+function tlsErrorLog(options: ServeOptions): (error: Error) => void {
+  return options.quiet ? () => undefined : (error) => void process.stderr.write(`seal: ${error.message}\n`);
+}
+
+/**
+ * --cert/--key, or a self-signed certificate for localhost, 127.0.0.1 and ::1 made now. Its
+ * fingerprint goes to stderr: stdout carries exactly one `listening on` line per listener.
+ */
+function tlsCredentials(options: ServeOptions): TlsCredentials {
+  if (options.cert !== undefined && options.key !== undefined) return { cert: options.cert, key: options.key };
+  const generated = developmentCertificate();
+  process.stderr.write(
+    `seal: self-signed certificate for localhost, 127.0.0.1 and ::1 in ${generated.certFile}\n` +
+      `seal: SHA-256 fingerprint ${generated.fingerprint256}\n`,
+  );
+  return { cert: generated.certPem, key: generated.keyPem };
 }
 
 export async function main(argv: readonly string[]): Promise<number | undefined> {

@@ -11,3 +11,20 @@ export { resolveLimits, DEFAULT_PARSER_LIMITS, type ParserLimits } from './http/
 export { reasonPhrase } from './http/status.js';
 export { parseUrlencoded, type FieldMap } from './form/urlencoded.js';
 export { TcpServer, Connection, ByteReader, ByteWriter, type ConnectionHandler, type SocketAddress } from './net/index.js';
+export { cipherLine } from './http/request.js';
+export {
+  HttpsServer,
+  serveHttps,
+  TlsServer,
+  tlsInfoOf,
+  describeTls,
+  TlsHandshakeError,
+  TLS_ERROR_CODES,
+  generateCertificate,
+  developmentCertificate,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_HTTPS_PORT,
+  type HttpsServerOptions,
+  type TlsServerOptions,
+  type TlsErrorCode,
+} from './tls/index.js';

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Handler } from '../http/options.js';
-import type { Request, TlsInfo } from '../http/request.js';
+import { cipherLine, type Request } from '../http/request.js';
 import { parseUrlencoded, type FieldMap } from '../form/urlencoded.js';
 import { pyRepr, pyAddress } from './report.js';
 
@@ -123,10 +123,6 @@ export function report(request: Request, form: FieldMap): string {
     lines.push(`  ${name} [${form[name]!.map(pyRepr).join(', ')}]`);
   }
   return lines.join('\n') + '\n';
-}
-
-export function cipherLine(tls: TlsInfo): string {
-  return `${tls.cipher} ${tls.protocol} ${tls.bits}`;
 }
 
 /** As Python's socket.getfqdn would name the server's own address. */

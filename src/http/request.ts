@@ -22,6 +22,11 @@ export interface TlsInfo {
   alpn: string | false;
 }
 
+/** `TLS_AES_256_GCM_SHA384 TLSv1.3 256`: the classic reports' `Cipher:` line. */
+export function cipherLine(tls: TlsInfo): string {
+  return `${tls.cipher} ${tls.protocol} ${tls.bits}`;
+}
+
 export interface RequestContext {
   client: Address;
   server: Address;

@@ -5,7 +5,7 @@
  */
 import type { Connection } from '../net/connection.js';
 import type { ConnectionHandler } from '../net/handler.js';
-import { TcpServer, type CloseOptions } from '../net/server.js';
+import { TcpServer, type CloseOptions, type TcpServerOptions } from '../net/server.js';
 import { HttpConnection } from './connection.js';
 import { resolveHttpOptions, type HttpOptions, type ResolvedHttpOptions } from './options.js';
 import type { Address, TlsInfo } from './request.js';
@@ -73,8 +73,8 @@ export class HttpServer {
   readonly service: HttpService;
 
   constructor(options: ServerOptions) {
-    this.service = new HttpService(options);
-    this.tcp = new TcpServer({
+    this.service = new HttpService(options, (conn) => this.tlsOf(conn));
+    this.tcp = this.createTransport(options, {
       host: options.host,
       port: options.port,
       maxConnections: options.maxConnections,
@@ -83,6 +83,16 @@ export class HttpServer {
       allowHalfOpen: true,
       onError: (error, conn) => this.service.options.onError(error, conn ? { client: conn.clientAddress } : {}),
     });
+  }
+
+  /** The TCP server the HTTP service runs on; HTTPS returns a TLS one (the only thing it changes). */
+  protected createTransport(_options: ServerOptions, transport: TcpServerOptions): TcpServer {
+    return new TcpServer(transport);
+  }
+
+  /** What a connection negotiated over TLS: nothing, on plain TCP. */
+  protected tlsOf(_conn: Connection): TlsInfo | null {
+    return null;
   }
 
   /** Binds; resolves with the bound address (the real port when 0 was asked for). */

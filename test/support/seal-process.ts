@@ -18,7 +18,17 @@ export const START_TIMEOUT_MS = 10_000;
 /** How long a server may take to exit after a signal (or a bad command line to exit). */
 export const STOP_TIMEOUT_MS = 5_000;
 
-const LISTENING_LINE = /^listening on http:\/\/127\.0\.0\.1:([0-9]+)$/m;
+const LISTENING_LINES = /^listening on (https?):\/\/127\.0\.0\.1:([0-9]+)$/gm;
+
+/** The ports of the `listening on` lines printed so far, by scheme. */
+function listeners(stdout: string): { http?: number; https?: number; count: number } {
+  const found: { http?: number; https?: number; count: number } = { count: 0 };
+  for (const match of stdout.matchAll(LISTENING_LINES)) {
+    found[match[1] as 'http' | 'https'] = Number(match[2]);
+    found.count++;
+  }
+  return found;
+}
 
 export interface ExitStatus {
   /** The exit code; null when the process was ended by a signal. */
@@ -28,8 +38,10 @@ export interface ExitStatus {
 
 export interface SealProcess {
   readonly child: ChildProcess;
-  /** The port of the plain HTTP listener, as printed on the `listening on` line. */
+  /** The port of the plain HTTP listener, as printed on the `listening on` line (NaN with --port none). */
   readonly port: number;
+  /** The port of the HTTPS listener (NaN without --tls-port). */
+  readonly tlsPort: number;
   /** Everything printed so far. */
   stdout(): string;
   stderr(): string;
@@ -125,6 +137,8 @@ export interface StartOptions {
   quiet?: boolean;
   /** Add `--port 0` (default true). */
   port0?: boolean;
+  /** Add `--tls-port 0` (default false). */
+  tlsPort0?: boolean;
 }
 
 /**
@@ -135,22 +149,26 @@ export async function startSeal(args: readonly string[] = [], options: StartOpti
   const full = ['serve', ...args];
   if (options.port0 ?? true) full.push('--port', '0');
   if (options.quiet ?? true) full.push('--quiet');
+  if (options.tlsPort0 ?? false) full.push('--tls-port', '0');
+  const plain = !full.some((arg, i) => arg === '--port' && full[i + 1] === 'none');
+  const expected = (plain ? 1 : 0) + (full.includes('--tls-port') ? 1 : 0);
   const spawned = spawnCli(full);
   const { child, stdout, stderr, exited } = spawned;
 
   let early: ExitStatus | undefined;
   void exited.then((status) => (early = status));
   try {
-    await waitFor(() => LISTENING_LINE.test(stdout()) || early !== undefined, START_TIMEOUT_MS, `seal ${full.join(' ')} to listen`);
+    await waitFor(() => listeners(stdout()).count >= expected || early !== undefined, START_TIMEOUT_MS, `seal ${full.join(' ')} to listen`);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\nstdout: ${stdout()}\nstderr: ${stderr()}`);
   }
-  const match = LISTENING_LINE.exec(stdout());
-  if (match === null) {
+  const bound = listeners(stdout());
+  if (bound.count < expected) {
     throw new Error(`seal ${full.join(' ')} exited (${JSON.stringify(early)}) before listening\nstdout: ${stdout()}\nstderr: ${stderr()}`);
   }
-  const port = Number(match[1]);
+  const port = bound.http ?? Number.NaN;
+  const tlsPort = bound.https ?? Number.NaN;
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', ms = STOP_TIMEOUT_MS): Promise<number | null> => {
     if (alive(child)) child.kill(signal);
@@ -173,7 +191,7 @@ export async function startSeal(args: readonly string[] = [], options: StartOpti
     return stdout();
   };
 
-  return { child, port, stdout, stderr, exited, waitForStdout, stop };
+  return { child, port, tlsPort, stdout, stderr, exited, waitForStdout, stop };
 }
 
 /**
