@@ -2,47 +2,13 @@
  * Content-Type and Content-Disposition values: a token, then parameters (RFC 9110 §5.6.6,
  * RFC 6266 §4.1), with quoted-strings (RFC 9110 §5.6.4) and extended values (RFC 8187). Pure
  * functions over strings; they return null for a value that does not parse, and `boundaryOf` says
- * why with a FormError. Also the byte classes the multipart parser scans with.
+ * why with a FormError.
  */
+import { FIELD_VALUE, QDTEXT, QUOTED_PAIR, TOKEN, isAlpha, isDigit, oneOf, table } from './chars.js';
 import { FormError, FormErrorCode } from './errors.js';
 import { percentDecode } from './percent.js';
 
-// --- Byte classes --------------------------------------------------------------------------------
-// http/chars.ts holds the same TOKEN and FIELD_VALUE for the HTTP parser; form/ may not import it.
-
-function table(predicate: (byte: number) => boolean): Uint8Array {
-  const t = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) t[b] = predicate(b) ? 1 : 0;
-  return t;
-}
-
-const isAlnum = (b: number): boolean => (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7a);
-const oneOf = (chars: string): ((b: number) => boolean) => {
-  const set = new Set(Array.from(chars, (c) => c.charCodeAt(0)));
-  return (b) => set.has(b);
-};
-
-/**
- * RFC 9110 §5.6.2
- *   token = 1*tchar
- *   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
- *         / DIGIT / ALPHA
- */
-export const TOKEN = table((b) => isAlnum(b) || oneOf("!#$%&'*+-.^_`|~")(b));
-
-/**
- * RFC 9110 §5.5: field-vchar = VCHAR / obs-text, plus SP and HTAB inside a value. A part's header
- * fields are HTTP-style fields (RFC 7578 §4.8, RFC 2045 §3); the same bytes are allowed.
- */
-export const FIELD_VALUE = table((b) => b === 0x20 || b === 0x09 || (b >= 0x21 && b <= 0x7e) || b >= 0x80);
-
-/**
- * RFC 9110 §5.6.4
- *   qdtext      = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
- *   quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
- */
-const QDTEXT = table((b) => b === 0x09 || b === 0x20 || b === 0x21 || (b >= 0x23 && b <= 0x5b) || (b >= 0x5d && b <= 0x7e) || b >= 0x80);
-const QUOTED_PAIR = table((b) => b === 0x09 || b === 0x20 || (b >= 0x21 && b <= 0x7e) || b >= 0x80);
+const isAlnum = (b: number): boolean => isAlpha(b) || isDigit(b);
 
 /**
  * RFC 2046 §5.1.1

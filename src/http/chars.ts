@@ -3,8 +3,13 @@
  * A table entry is 1 when the byte belongs to the class. The parser, the response writer and
  * the form parsers share these, so a rule is written exactly once.
  *
- * This module imports nothing from `node:`: it works on plain numbers and Uint8Arrays.
+ * This module imports nothing from `node:`: it works on plain numbers and Uint8Arrays. The classes
+ * that field syntax is built from (token, field-value, quoted-string) live in form/chars.ts, which
+ * the form parsers share; they are re-exported here.
  */
+import { FIELD_VALUE, QDTEXT, QUOTED_PAIR, TOKEN, isAlpha, isDigit, oneOf, table } from '../form/chars.js';
+
+export { FIELD_VALUE, QDTEXT, QUOTED_PAIR, TOKEN };
 
 export const CR = 0x0d;
 export const LF = 0x0a;
@@ -20,35 +25,6 @@ export const SLASH = 0x2f;
 export const QUESTION = 0x3f;
 export const ASTERISK = 0x2a;
 export const PERCENT = 0x25;
-
-function table(predicate: (byte: number) => boolean): Uint8Array {
-  const t = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) t[b] = predicate(b) ? 1 : 0;
-  return t;
-}
-
-const isAlpha = (b: number): boolean => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
-const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
-const oneOf = (chars: string) => {
-  const set = new Set(Array.from(chars, (c) => c.charCodeAt(0)));
-  return (b: number): boolean => set.has(b);
-};
-
-/**
- * RFC 9110 §5.6.2
- *   token = 1*tchar
- *   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
- *         / DIGIT / ALPHA
- */
-export const TOKEN = table((b) => isAlpha(b) || isDigit(b) || oneOf("!#$%&'*+-.^_`|~")(b));
-
-/**
- * RFC 9110 §5.5
- *   field-value = *field-content ; here taken byte by byte
- *   field-vchar = VCHAR / obs-text   ; VCHAR = %x21-7E, obs-text = %x80-FF
- * plus SP and HTAB, which may appear inside a value. NUL, CR, LF, other CTLs and DEL are not in it.
- */
-export const FIELD_VALUE = table((b) => b === SP || b === HTAB || (b >= 0x21 && b <= 0x7e) || b >= 0x80);
 
 /** SP / HTAB: optional whitespace (OWS, BWS; RFC 9110 §5.6.3). */
 export const WHITESPACE = table((b) => b === SP || b === HTAB);
@@ -81,14 +57,6 @@ export const REG_NAME = table((b) => isAlpha(b) || isDigit(b) || oneOf("-._~!$&'
  */
 export const IP_LITERAL = table((b) => isAlpha(b) || isDigit(b) || oneOf("-._~!$&'()*+,;=:")(b));
 
-/**
- * RFC 9110 §5.6.4
- *   qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
- */
-export const QDTEXT = table((b) => b === HTAB || b === SP || b === 0x21 || (b >= 0x23 && b <= 0x5b) || (b >= 0x5d && b <= 0x7e) || b >= 0x80);
-
-/** quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
-export const QUOTED_PAIR = table((b) => b === HTAB || b === SP || (b >= 0x21 && b <= 0x7e) || b >= 0x80);
 
 /** HEXDIG as its value, or 0xff when the byte is not a hex digit (RFC 5234 B.1, case-insensitive). */
 export const HEX_VALUE = (() => {

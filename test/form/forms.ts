@@ -5,7 +5,8 @@
 import busboy from 'busboy';
 import { Buffer } from 'node:buffer';
 import { FormError } from '../../src/form/errors.ts';
-import { MultipartParser, type MultipartLimits } from '../../src/form/multipart.ts';
+import type { MultipartLimits } from '../../src/form/limits.ts';
+import { MultipartParser } from '../../src/form/multipart.ts';
 import type { Piece } from './support.ts';
 
 export interface FormPart {

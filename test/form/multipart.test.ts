@@ -5,11 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FormError, FormErrorCode, formStatusOf } from '../../src/form/errors.ts';
+import { DEFAULT_MULTIPART_LIMITS, resolveMultipartLimits, type MultipartLimits } from '../../src/form/limits.ts';
 import {
-  DEFAULT_MULTIPART_LIMITS,
   MultipartParser,
-  resolveMultipartLimits,
-  type MultipartLimits,
   type MultipartSink,
   type PartInfo,
 } from '../../src/form/multipart.ts';

@@ -5,7 +5,8 @@
  */
 import { expect } from 'vitest';
 import { FormError, FormErrorCode } from '../../src/form/errors.ts';
-import { MultipartParser, resolveMultipartLimits, type MultipartLimits, type MultipartSink, type PartInfo } from '../../src/form/multipart.ts';
+import { resolveMultipartLimits, type MultipartLimits } from '../../src/form/limits.ts';
+import { MultipartParser, type MultipartSink, type PartInfo } from '../../src/form/multipart.ts';
 
 export interface Piece {
   buf: Uint8Array;
