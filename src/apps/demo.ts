@@ -6,7 +6,9 @@
 import { hostname } from 'node:os';
 import type { Handler } from '../http/options.js';
 import { cipherLine, type Request } from '../http/request.js';
-import { parseUrlencoded, type FieldMap } from '../form/urlencoded.js';
+import { readFile } from 'node:fs/promises';
+import type { FileEntry } from '../form/fields.js';
+import type { FieldMap } from '../form/urlencoded.js';
 import { pyRepr, pyAddress } from './report.js';
 
 export interface DemoOptions {
@@ -92,17 +94,50 @@ export function demo(options: DemoOptions): Handler {
   };
 }
 
-/** The query's fields for GET and HEAD, the body's for anything else. */
-async function formOf(request: Request, maxBodyBytes: number): Promise<FieldMap> {
-  if (request.method === 'GET' || request.method === 'HEAD') return request.query;
-  const body = await request.bytes(maxBodyBytes);
+/** An uploaded file as the report shows it: its text when it is small text, else its name and size. */
+const SMALL_TEXT_BYTES = 1024;
+
+interface ReportForm {
+  fields: FieldMap;
+  /** Field name and how the file is shown, in the order received. */
+  files: [string, string][];
+}
+
+/** The query's fields for GET and HEAD, the body's (a form, or nothing) for anything else. */
+async function formOf(request: Request, maxBodyBytes: number): Promise<ReportForm> {
   const type = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
-  if (type === 'application/x-www-form-urlencoded') return parseUrlencoded(body.toString('utf8'));
-  return Object.create(null) as FieldMap;
+  const isForm = type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data';
+  if (request.method !== 'GET' && request.method !== 'HEAD' && !isForm) {
+    await request.bytes(maxBodyBytes); // read (and bound) it, to report nothing of it
+    return { fields: Object.create(null) as FieldMap, files: [] };
+  }
+  // Uploads stream to temporary files, removed once the response has ended: never whole in memory.
+  const form = await request.form({
+    keepBlankValues: true,
+    files: 'temp',
+    maxBodyBytes,
+    limits: { maxFileBytes: maxBodyBytes, maxTotalFieldBytes: maxBodyBytes },
+  });
+  const files: [string, string][] = [];
+  for (const file of form.files) files.push([file.field, await showFile(file)]);
+  return { fields: form.fields(), files };
+}
+
+async function showFile(file: FileEntry): Promise<string> {
+  if (file.path !== undefined && file.size <= SMALL_TEXT_BYTES) {
+    const text = new TextDecoder('utf-8', { fatal: true });
+    try {
+      const content = text.decode(await readFile(file.path));
+      if (!/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(content)) return `[${pyRepr(content)}]`;
+    } catch {
+      // not UTF-8: shown by name and size
+    }
+  }
+  return `<${pyRepr(file.filename)}, ${file.size} bytes>`;
 }
 
 /** The report, in the layout of Python's classic CGI test page. */
-export function report(request: Request, form: FieldMap): string {
+export function report(request: Request, form: ReportForm): string {
   const version = `HTTP/${request.version}`;
   const lines = [
     `Client address: ${pyAddress(request.client)}`,
@@ -119,9 +154,9 @@ export function report(request: Request, form: FieldMap): string {
   );
   for (const [name, value] of request.headers.pairs()) lines.push(`  ${name.toLowerCase()}: ${pyRepr(value)}`);
   lines.push('Form:');
-  for (const name of Object.keys(form)) {
-    lines.push(`  ${name} [${form[name]!.map(pyRepr).join(', ')}]`);
-  }
+  const { fields, files } = form;
+  for (const name of Object.keys(fields)) lines.push(`  ${name} [${fields[name]!.map(pyRepr).join(', ')}]`);
+  for (const [name, shown] of files) lines.push(`  ${name} ${shown}`);
   return lines.join('\n') + '\n';
 }
 

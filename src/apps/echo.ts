@@ -2,10 +2,10 @@
  * The `echo` app: answers every request with a JSON description of what the server parsed
  * (see CONTRACTS.md §2). Other programs test Seal through it, key for key.
  */
-import { Buffer } from 'node:buffer';
 import type { Handler } from '../http/options.js';
 import type { Request } from '../http/request.js';
-import { parseUrlencoded, type FieldMap } from '../form/urlencoded.js';
+import type { FieldMap } from '../form/urlencoded.js';
+import { formOfBytes } from '../http/form.js';
 
 export interface EchoOptions {
   /** Largest body accepted; larger gets 413. */
@@ -38,6 +38,13 @@ export interface EchoReport {
 export function echo(options: EchoOptions): Handler {
   return async (request, response) => {
     const body = await request.bytes(options.maxBodyBytes);
+    // Files are hashed and counted, not kept: the echo describes them.
+    const form = await formOfBytes(body, request.headers.get('content-type'), {
+      keepBlankValues: true,
+      files: 'discard',
+      hash: true,
+      limits: { maxFileBytes: options.maxBodyBytes, maxTotalFieldBytes: options.maxBodyBytes },
+    });
     const report: EchoReport = {
       method: request.method,
       target: request.target,
@@ -46,8 +53,14 @@ export function echo(options: EchoOptions): Handler {
       version: request.version,
       headers: request.headers.pairs(),
       body: body.toString('base64'),
-      form: formOf(request, body),
-      files: [],
+      form: form === null ? null : form.fields(),
+      files: (form?.files ?? []).map((file) => ({
+        field: file.field,
+        filename: file.filename,
+        contentType: file.contentType,
+        size: file.size,
+        sha256: file.sha256 ?? '',
+      })),
       tls: request.tls,
       client: { address: request.client.address, port: request.client.port },
       server: { address: request.server.address, port: request.server.port },
@@ -55,12 +68,4 @@ export function echo(options: EchoOptions): Handler {
     response.setHeader('Content-Type', 'application/json');
     response.end(JSON.stringify(report));
   };
-}
-
-function formOf(request: Request, body: Buffer): FieldMap | null {
-  const type = request.headers.get('content-type');
-  if (type === undefined) return null;
-  const mediaType = type.split(';', 1)[0]!.trim().toLowerCase();
-  if (mediaType === 'application/x-www-form-urlencoded') return parseUrlencoded(body.toString('utf8'));
-  return null;
 }

@@ -122,6 +122,15 @@ export class RequestBody implements AsyncIterable<Buffer> {
     }
   }
 
+  /** Drops what is queued and whatever arrives later: the consumer wants no more of it. */
+  discard(): void {
+    this.reading = true;
+    this.consumed = true;
+    this.queue.length = 0;
+    this.queued = 0;
+    this.source.resume();
+  }
+
   private begin(): void {
     if (this.reading) throw new SealError(ErrorCode.HANDLER_FAILED, 'the body can be read only once');
     this.reading = true;

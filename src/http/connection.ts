@@ -18,6 +18,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Connection } from '../net/connection.js';
 import { RequestBody, type BodySource } from './body.js';
+import { FormError } from '../form/errors.js';
 import { ErrorCode, SealError, type ErrorCode as Code } from './errors.js';
 import type { RequestHead } from './head.js';
 import { RequestParser, type RequestSink } from './parser.js';
@@ -181,6 +182,9 @@ export class HttpConnection implements RequestSink {
     if (exchange !== null) {
       exchange.body.fail(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the connection closed'));
       exchange.aborted = true;
+      // The client will never read the rest of this response: tell whoever watches request.signal.
+      if (!exchange.responseEnded) exchange.request.abort(new DOMException('the connection closed before the response ended', 'AbortError'));
+      exchange.request.finish();
     }
   }
 
@@ -247,6 +251,7 @@ export class HttpConnection implements RequestSink {
   private finishExchange(): boolean {
     const exchange = this.exchange!;
     this.exchange = null;
+    exchange.request.finish();
     if (!exchange.keepAlive || this.closing) {
       this.closeNow();
       return false;
@@ -499,7 +504,8 @@ export class Exchange implements ResponseChannel, BodySource {
   fail(thrown: unknown): void {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     const options = this.owner.httpOptions;
-    if (error !== this.abortReason && !(error instanceof SealError && error.status < 500)) {
+    const clientError = clientErrorOf(error);
+    if (error !== this.abortReason && clientError === null) {
       options.onError(error, { client: this.owner.requestContext.client, request: this.request });
     }
     if (this.aborted || (this.response.finished && this.responseEnded)) return;
@@ -509,9 +515,7 @@ export class Exchange implements ResponseChannel, BodySource {
       return;
     }
     this.keepAlive = false;
-    const status = error instanceof SealError ? error.status : 500;
-    const code = error instanceof SealError ? error.code : ErrorCode.HANDLER_FAILED;
-    this.response.replaceWithError(status, code);
+    this.response.replaceWithError(clientError?.status ?? 500, clientError?.code ?? ErrorCode.HANDLER_FAILED);
   }
 
   /** A request refused before any handler ran. */
@@ -583,3 +587,11 @@ export class Exchange implements ResponseChannel, BodySource {
   }
 }
 
+/**
+ * The request's own fault, as a status and code: a SealError or a FormError (a malformed or
+ * oversized form) with a 4xx status. Anything else a handler throws is the server's fault.
+ */
+function clientErrorOf(error: Error): { status: number; code: string } | null {
+  if ((error instanceof SealError || error instanceof FormError) && error.status < 500) return error;
+  return null;
+}

@@ -2,6 +2,7 @@
  * The HTTP server's options, their defaults (node:http's, where it has one), and their
  * resolution into one frozen object read by every connection.
  */
+import { FormError } from '../form/errors.js';
 import { SealError } from './errors.js';
 import { resolveLimits, type ParserLimits } from './limits.js';
 import type { Address, Request } from './request.js';
@@ -53,7 +54,7 @@ export interface ResolvedHttpOptions {
 }
 
 function logServerErrors(error: Error): void {
-  if (error instanceof SealError && error.status < 500) return;
+  if ((error instanceof SealError || error instanceof FormError) && error.status < 500) return;
   process.stderr.write(`seal: ${error.stack ?? error.message}\n`);
 }
 

@@ -3,9 +3,11 @@
  * size-limited readers, and who is talking to whom.
  */
 import type { Buffer } from 'node:buffer';
+import type { Form } from '../form/fields.js';
 import { parseUrlencoded, type FieldMap } from '../form/urlencoded.js';
 import type { RequestBody } from './body.js';
 import type { Fields, HttpVersion, RequestHead } from './head.js';
+import { readForm, type FormOptions } from './form.js';
 import { decodePath, splitTarget, type TargetParts } from './target.js';
 
 export interface Address {
@@ -43,10 +45,14 @@ export class Request {
   readonly client: Address;
   readonly server: Address;
   readonly tls: TlsInfo | null;
-  private readonly maxBodyBytes: number;
+  /** The server's default cap for `bytes()`, `text()`, `json()` and `form()`. */
+  readonly maxBodyBytes: number;
+  private finishers: (() => void)[] | undefined;
   private parts: TargetParts | undefined;
   private decodedPath: string | undefined;
   private decodedQuery: FieldMap | undefined;
+  private controller: AbortController | undefined;
+  private abortReason: Error | undefined;
 
   constructor(head: RequestHead, body: RequestBody, context: RequestContext) {
     this.head = head;
@@ -87,7 +93,26 @@ export class Request {
 
   /** The query's fields, decoded, every value a list, blank values kept, in order. */
   get query(): FieldMap {
-    return (this.decodedQuery ??= parseUrlencoded(this.targetParts().query));
+    return (this.decodedQuery ??= parseUrlencoded(this.targetParts().query, { keepBlankValues: true }));
+  }
+
+  /**
+   * Aborted when the connection closes before the response has ended: the client went away.
+   * Created on first use, already aborted if that has happened.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** @internal The connection loop calls it when the socket closes before the response ended. */
+  abort(reason: Error): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
   }
 
   /** The whole body; over `maxBytes` (default: the server's maxBodyBytes) it throws a 413 SealError. */
@@ -101,6 +126,26 @@ export class Request {
 
   json(maxBytes = this.maxBodyBytes): Promise<unknown> {
     return this.body.json(maxBytes);
+  }
+
+  /**
+   * The request's fields: the query string's for GET and HEAD, the body's (urlencoded or
+   * multipart) for POST, PUT and PATCH; 415 for another content type. See FormOptions.
+   */
+  form(options?: FormOptions): Promise<Form> {
+    return readForm(this, options);
+  }
+
+  /** Runs `callback` once the exchange is over (response ended, or connection gone): cleanup. */
+  onFinished(callback: () => void): void {
+    (this.finishers ??= []).push(callback);
+  }
+
+  /** @internal Called by the connection when the exchange is over. */
+  finish(): void {
+    const finishers = this.finishers;
+    this.finishers = undefined;
+    if (finishers !== undefined) for (const callback of finishers) callback();
   }
 
   private targetParts(): TargetParts {

@@ -381,7 +381,36 @@ describe('echo', () => {
     expect(json.body).toBe(b64('data'));
   });
 
-  it.todo('multipart/form-data: form holds the non-file fields, files the file parts (field, filename, contentType, size, sha256) — not implemented: there is no multipart parser yet');
+  it('multipart/form-data (fetch + FormData): form holds the non-file fields, files the file parts with size and sha256', async () => {
+    const seal = await startSeal(['--app', 'echo']);
+    const fileBytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 31) % 256));
+    const data = new FormData();
+    data.append('user', 'James & Nancy Kirk');
+    data.append('user2', '');
+    data.append('pets', 'dog');
+    data.append('pets', 'cat');
+    data.append('myfile', new Blob([fileBytes], { type: 'application/octet-stream' }), 'text1');
+    const response = await fetch(`http://127.0.0.1:${seal.port}/foo/bar?hi=john%20doe`, { method: 'POST', body: data });
+    expect(response.status).toBe(200);
+    const json = (await response.json()) as { form: unknown; files: unknown; query: unknown };
+    expect(json.form).toEqual({ user: ['James & Nancy Kirk'], user2: [''], pets: ['dog', 'cat'] });
+    expect(json.files).toEqual([
+      { field: 'myfile', filename: 'text1', contentType: 'application/octet-stream', size: 5000, sha256: createHash('sha256').update(fileBytes).digest('hex') },
+    ]);
+    expect(json.query).toEqual({ hi: ['john doe'] });
+  });
+
+  it('a malformed multipart body (no closing delimiter) gets 400, not a shorter form', async () => {
+    const seal = await startSeal(['--app', 'echo']);
+    const body = '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue';
+    const { data } = await exchange(
+      seal.port,
+      `POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    const response = parseRawResponse(data);
+    expect(response.statusLine).toMatch(/^HTTP\/1\.1 400 /);
+    expect(response.body.toString('latin1')).toContain('UNEXPECTED_END');
+  });
 
   it('headers: every field in order, names in the case received, values without surrounding whitespace', async () => {
     const seal = await startSeal(['--app', 'echo']);
@@ -683,7 +712,15 @@ describe('demo', () => {
     expect(parseRawResponse(data).statusLine).toMatch(/^HTTP\/1\.1 413 /);
   });
 
-  it.todo('POST multipart/form-data: the report lists the fields, a small text file as its text, else its name and size — not implemented');
+  it('POST multipart/form-data: the report lists the fields, a small text file as its text, else its name and size', async () => {
+    const seal = await startSeal(['--app', 'demo']);
+    const data = new FormData();
+    data.append('user', 'James & Nancy Kirk');
+    data.append('notes', new Blob(['hello file\nline 2\n'], { type: 'text/plain' }), 'notes.txt');
+    data.append('photo', new Blob([new Uint8Array(4096).fill(0xff)], { type: 'image/jpeg' }), 'photo.jpg');
+    const text = await (await fetch(`http://127.0.0.1:${seal.port}/foo/bar`, { method: 'POST', body: data })).text();
+    expect(text).toMatch(/\nForm:\n  user \['James & Nancy Kirk'\]\n  notes \['hello file\\nline 2\\n'\]\n  photo <'photo\.jpg', 4096 bytes>\n$/);
+  });
 
   it('HTTP/1.0 request: request_version HTTP/1.0 in the report', async () => {
     const seal = await startSeal(['--app', 'demo']);
