@@ -23,6 +23,7 @@ import { ErrorCode, SealError, type ErrorCode as Code } from './errors.js';
 import type { RequestHead } from './head.js';
 import { RequestParser, type RequestSink } from './parser.js';
 import { Request, type RequestContext } from './request.js';
+import { OutputBatch } from './output.js';
 import { Response, errorResponseText, type ResponseChannel } from './response.js';
 import type { ResolvedHttpOptions } from './options.js';
 
@@ -45,11 +46,8 @@ export class HttpConnection implements RequestSink {
   private inputOffset = 0;
   private exchange: Exchange | null = null;
   private pumping = false;
-  /** Output of the current batch (see send()). */
-  private batching = false;
-  private batch: (string | Uint8Array)[] = [];
-  private batchBytes = 0;
-  private batchHasBytes = false;
+  /** Responses written while a chunk is parsed leave together (see output.ts). */
+  private readonly output: OutputBatch;
   private readingPaused = false;
   private waitingForDrain = false;
   /**
@@ -75,6 +73,7 @@ export class HttpConnection implements RequestSink {
     this.options = options;
     this.context = context;
     this.parser = new RequestParser(this, options.limits);
+    this.output = new OutputBatch(conn.socket);
     this.idleSince = Date.now();
     const socket = this.socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -104,8 +103,7 @@ export class HttpConnection implements RequestSink {
     if (this.pumping || this.closing) return;
     this.pumping = true;
     // Responses written while parsing are batched and leave in one write when the batch ends.
-    const outermost = !this.batching;
-    this.batching = true;
+    this.output.begin();
     try {
       while (this.input !== null && this.mayParse()) {
         const input = this.input;
@@ -121,10 +119,7 @@ export class HttpConnection implements RequestSink {
       }
     } finally {
       this.pumping = false;
-      if (outermost) {
-        this.batching = false;
-        this.flush();
-      }
+      this.output.end();
     }
     // The headers timer runs from the first byte of a request; a message may have ended mid-chunk.
     if (this.requestStartedAt === 0 && !this.parser.idle) this.requestStartedAt = Date.now();
@@ -362,60 +357,28 @@ export class HttpConnection implements RequestSink {
 
   // --- writing ----------------------------------------------------------------------------------------
 
-  /**
-   * Queues bytes for the socket. While a chunk is being parsed they are batched, so that the
-   * answers to a pipelined burst leave in one write; otherwise they go straight to the socket.
-   * Strings are ASCII when `latin1`, so a batch of strings is joined and written as UTF-8.
-   * Returns false when the socket is above its high-water mark.
-   */
   send(data: string | Uint8Array, encoding: 'latin1' | 'utf8' = 'utf8'): boolean {
-    const socket = this.socket;
-    if (this.batching) {
-      this.batch.push(data);
-      this.batchBytes += data.length;
-      if (typeof data !== 'string') this.batchHasBytes = true;
-      return socket.writableLength + this.batchBytes < socket.writableHighWaterMark;
-    }
-    return typeof data === 'string' ? socket.write(data, encoding) : socket.write(data);
+    return this.output.write(data, encoding);
   }
 
-  /** Writes out the batch: one write for strings, one writev (cork) when it holds buffers. */
   flush(): void {
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    const socket = this.socket;
-    if (batch.length === 1) {
-      const only = batch[0]!;
-      if (typeof only === 'string') socket.write(only, 'utf8');
-      else socket.write(only);
-    } else if (!this.batchHasBytes) socket.write(batch.join(''), 'utf8');
-    else {
-      socket.cork();
-      for (const data of batch) {
-        if (typeof data === 'string') socket.write(data, 'utf8');
-        else socket.write(data);
-      }
-      socket.uncork();
-    }
-    this.batch = [];
-    this.batchBytes = 0;
-    this.batchHasBytes = false;
+    this.output.flush();
   }
 
   /** True when the socket is above its high-water mark (flushing a batch that would put it there). */
   private outputFull(): boolean {
     const socket = this.socket;
-    if (this.batchBytes > 0 && socket.writableLength + this.batchBytes >= socket.writableHighWaterMark) this.flush();
+    if (this.output.pending > 0 && socket.writableLength + this.output.pending >= socket.writableHighWaterMark) this.output.flush();
     return socket.writableNeedDrain;
   }
 
-  /** Inside a batch, corking is already done by the batch itself. */
+  /** A response's writes that belong together (head and body) are one batch. */
   cork(): void {
-    if (!this.batching) this.socket.cork();
+    this.output.begin();
   }
 
   uncork(): void {
-    if (!this.batching) this.socket.uncork();
+    this.output.end();
   }
 
   /** The server is stopping: close now if idle; a request in flight finishes first. */
@@ -504,8 +467,8 @@ export class Exchange implements ResponseChannel, BodySource {
   fail(thrown: unknown): void {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     const options = this.owner.httpOptions;
-    const clientError = clientErrorOf(error);
-    if (error !== this.abortReason && clientError === null) {
+    const known = knownErrorOf(error);
+    if (error !== this.abortReason && !(known !== null && known.status < 500)) {
       options.onError(error, { client: this.owner.requestContext.client, request: this.request });
     }
     if (this.aborted || (this.response.finished && this.responseEnded)) return;
@@ -515,7 +478,7 @@ export class Exchange implements ResponseChannel, BodySource {
       return;
     }
     this.keepAlive = false;
-    this.response.replaceWithError(clientError?.status ?? 500, clientError?.code ?? ErrorCode.HANDLER_FAILED);
+    this.response.replaceWithError(known?.status ?? 500, known?.code ?? ErrorCode.HANDLER_FAILED);
   }
 
   /** A request refused before any handler ran. */
@@ -588,10 +551,9 @@ export class Exchange implements ResponseChannel, BodySource {
 }
 
 /**
- * The request's own fault, as a status and code: a SealError or a FormError (a malformed or
- * oversized form) with a 4xx status. Anything else a handler throws is the server's fault.
+ * An error that carries its own status and code: a SealError, or a FormError (a malformed or
+ * oversized form). Anything else a handler throws is answered 500 HANDLER_FAILED.
  */
-function clientErrorOf(error: Error): { status: number; code: string } | null {
-  if ((error instanceof SealError || error instanceof FormError) && error.status < 500) return error;
-  return null;
+function knownErrorOf(error: Error): { status: number; code: string } | null {
+  return error instanceof SealError || error instanceof FormError ? error : null;
 }

@@ -1,15 +1,20 @@
 /**
- * The Date field (RFC 9110 §6.6.1), formatted at most once a second: a busy server answers
- * thousands of requests per second and the IMF-fixdate only changes every 1000 ms.
+ * The Date field (RFC 9110 §6.6.1), formatted once a second by a timer: a busy server answers
+ * thousands of requests a second and the IMF-fixdate changes only every 1000 ms, so a response
+ * should cost a property read, not a clock read and a comparison.
  */
-let cachedSecond = -1;
 let cachedValue = '';
+let timer: NodeJS.Timeout | undefined;
 
-export function httpDate(now = Date.now()): string {
-  const second = Math.floor(now / 1000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cachedValue = new Date(second * 1000).toUTCString();
-  }
+function refresh(): void {
+  const now = Date.now();
+  cachedValue = new Date(now).toUTCString();
+  // Wake at the next second boundary; unref'd, so the clock never keeps a process alive.
+  timer = setTimeout(refresh, 1000 - (now % 1000));
+  timer.unref();
+}
+
+export function httpDate(): string {
+  if (timer === undefined) refresh();
   return cachedValue;
 }

@@ -163,9 +163,12 @@ export class Response {
       this.chooseFraming(length);
       this.ended = true;
       if (typeof chunk === 'string' && this.asciiOnly && this.framing === Framing.Length && !channel.headRequest) {
-        // The common case in one write: an ASCII head and a string body encode alike in UTF-8.
+        // The common case: head and body in one batch, encoded straight into the connection's slab.
         this.bytesSent = length;
-        channel.write(this.headText() + chunk, 'utf8');
+        channel.cork();
+        channel.write(this.headText(), 'latin1');
+        channel.write(chunk, 'utf8');
+        channel.uncork();
         return this.complete();
       }
       channel.cork();
@@ -354,8 +357,27 @@ export class Response {
 /** A Connection value naming only close and keep-alive (RFC 9112 §9.3), which the writer decides. */
 const PERSISTENCE_ONLY = /^[\t ]*(?:close|keep-alive)[\t ]*(?:,[\t ]*(?:close|keep-alive)[\t ]*)*$/i;
 
+/**
+ * Names and values already checked: handlers set the same few constant strings on every response,
+ * and a Set lookup (the string's hash is cached) is cheaper than a scan. Bounded: cleared when full.
+ */
+const KNOWN_GOOD_LIMIT = 512;
+const goodNames = new Set<string>();
+const goodAsciiValues = new Set<string>();
+
+function remember(set: Set<string>, text: string): void {
+  if (set.size >= KNOWN_GOOD_LIMIT) set.clear();
+  set.add(text);
+}
+
 /** field-name = token (RFC 9110 §5.1). */
 function checkName(name: string): void {
+  if (goodNames.has(name)) return;
+  checkNameBytes(name);
+  remember(goodNames, name);
+}
+
+function checkNameBytes(name: string): void {
   if (name.length === 0) throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'empty field name');
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
@@ -368,6 +390,13 @@ function checkName(name: string): void {
  * Returns whether the value is pure ASCII.
  */
 function checkValue(value: string): boolean {
+  if (goodAsciiValues.has(value)) return true;
+  const ascii = checkValueBytes(value);
+  if (ascii) remember(goodAsciiValues, value);
+  return ascii;
+}
+
+function checkValueBytes(value: string): boolean {
   let ascii = true;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
