@@ -243,7 +243,7 @@ export class RequestParser {
         }
         // falls through
         case REQ_TARGET: {
-          while (p < limit && TARGET[buf[p]!]) p++;
+          p = this.skipTarget(buf, p, limit);
           if (p >= limit) break scan;
           if (buf[p] !== SP) return this.failAt(ErrorCode.INVALID_TARGET, p);
           this.targetEnd = p + delta;
@@ -253,7 +253,14 @@ export class RequestParser {
         }
         // falls through
         case REQ_VERSION: {
-          for (;;) {
+          // Fast path: a whole "HTTP/1.x" and its CR in this chunk, as nearly every request has.
+          if (this.versionIndex === 0 && limit - p > 8 && buf[p] === 0x48 && buf[p + 1] === 0x54 && buf[p + 2] === 0x54 &&
+              buf[p + 3] === 0x50 && buf[p + 4] === 0x2f && buf[p + 5] === 0x31 && buf[p + 6] === 0x2e &&
+              buf[p + 8] === CR && buf[p + 7]! >= 0x30 && buf[p + 7]! <= 0x39) {
+            this.versionMajor = 1;
+            this.versionMinor = buf[p + 7]! - 0x30;
+            p += 8;
+          } else for (;;) {
             if (p >= limit) break scan;
             const b = buf[p]!;
             const i = this.versionIndex;
@@ -392,26 +399,59 @@ export class RequestParser {
    */
   private skipFieldValue(buf: Uint8Array, p: number, end: number): number {
     if (end - p >= 16) {
-      const base = buf.byteOffset;
-      // Bytes up to the next 4-aligned address, one at a time.
-      while (((base + p) & 3) !== 0) {
-        if (!FIELD_VALUE[buf[p]!]) return p;
-        p++;
-      }
-      if (buf !== this.wordsOf) this.viewWords(buf);
+      p = this.alignWords(buf, p, FIELD_VALUE);
+      if (!FIELD_VALUE[buf[p]!]) return p;
       const words = this.words!;
-      const origin = this.wordsOrigin;
-      let i = (base + p - origin) >> 2;
-      const stop = (base + end - origin) >> 2;
+      const shift = this.wordsOrigin - buf.byteOffset;
+      let i = (p - shift) >> 2;
+      const stop = (end - shift) >> 2;
       for (; i < stop; i++) {
         const w = words[i]!;
         const del = w ^ 0x7f7f7f7f;
         // "has a byte < 0x20" | "has a byte == 0x7F" (the classic SWAR tests, exact for existence).
         if ((((w - 0x20202020) & ~w) | ((del - 0x01010101) & ~del)) & 0x80808080) break;
       }
-      p = i * 4 + origin - base;
+      p = i * 4 + shift;
     }
     while (p < end && FIELD_VALUE[buf[p]!]) p++;
+    return p;
+  }
+
+  /**
+   * Skips request-target bytes (VCHAR but "#") from p, a word at a time like field values: a word
+   * fails on a byte below 0x21, at or above 0x7F, or equal to "#".
+   */
+  private skipTarget(buf: Uint8Array, p: number, end: number): number {
+    if (end - p >= 16) {
+      p = this.alignWords(buf, p, TARGET);
+      if (!TARGET[buf[p]!]) return p;
+      const words = this.words!;
+      const shift = this.wordsOrigin - buf.byteOffset;
+      let i = (p - shift) >> 2;
+      const stop = (end - shift) >> 2;
+      for (; i < stop; i++) {
+        const w = words[i]!;
+        const del = w ^ 0x7f7f7f7f;
+        const hash = w ^ 0x23232323;
+        if ((((w - 0x21212121) & ~w) | w | ((del - 0x01010101) & ~del) | ((hash - 0x01010101) & ~hash)) & 0x80808080) break;
+      }
+      p = i * 4 + shift;
+    }
+    while (p < end && TARGET[buf[p]!]) p++;
+    return p;
+  }
+
+  /**
+   * Steps byte by byte (checking `table`) to the next 4-aligned address and makes sure `words`
+   * views `buf`. Returns the aligned position, or the position of a byte outside `table` before it.
+   */
+  private alignWords(buf: Uint8Array, p: number, table: Uint8Array): number {
+    const base = buf.byteOffset;
+    while (((base + p) & 3) !== 0) {
+      if (!table[buf[p]!]) return p;
+      p++;
+    }
+    if (buf !== this.wordsOf) this.viewWords(buf);
     return p;
   }
 
