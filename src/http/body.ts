@@ -43,6 +43,11 @@ export class RequestBody implements AsyncIterable<Buffer> {
     return this.reading;
   }
 
+  /** True while more than the high-water mark is queued for the consumer. */
+  get behind(): boolean {
+    return this.queued > BODY_HIGH_WATER_MARK;
+  }
+
   /** True once every byte has been received from the client. */
   get complete(): boolean {
     return this.ended;

@@ -162,12 +162,14 @@ async function readMultipart(
       while (offset < chunk.length) {
         offset += parser.execute(chunk, offset, chunk.length);
         if (parser.error !== null) throw parser.error;
-        if (offset < chunk.length) {
-          // Paused: a file consumer is behind. Wait until it catches up, or fails.
-          const current = receivers.at(-1);
+        // A file consumer is behind (the parser paused, perhaps on the chunk's last byte): read no
+        // more of the body until it catches up, or fails. Checked, not remembered, so a consumer
+        // that caught up meanwhile costs no wait.
+        const current = receivers.at(-1);
+        while (current !== undefined && current.body.behind) {
           await new Promise<void>((resolve, reject) => {
             wake = resolve;
-            current?.done.catch(reject);
+            current.done.catch(reject);
           });
           wake = null;
         }
