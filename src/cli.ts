@@ -4,9 +4,12 @@
  * or SIGTERM, then stops gracefully and exits 0. Bad options: one line on stderr, a usage hint,
  * exit status 2.
  */
+import { statSync } from 'node:fs';
 import { demo } from './apps/demo.js';
 import { echo } from './apps/echo.js';
 import { hello } from './apps/hello.js';
+import { ModuleError, moduleHandler } from './apps/module.js';
+import { staticApp } from './apps/static.js';
 import { tcpEcho } from './apps/tcp-echo.js';
 import { HttpServer } from './http/server.js';
 import { MAX_BODY_BYTES, type Handler } from './http/options.js';
@@ -64,6 +67,7 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
     workers: 1,
     quiet: false,
   };
+  let appGiven = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -80,6 +84,7 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
         const name = value();
         if (!(APPS as readonly string[]).includes(name)) throw new UsageError(`unknown app '${name}' (apps: ${APPS.join(', ')})`);
         options.app = name as AppName;
+        appGiven = true;
         break;
       }
       case '--root':
@@ -121,24 +126,37 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
   }
   if (options.port === null && options.tlsPort === null) throw new UsageError('--port none needs --tls-port: there would be nothing to serve');
   if ((options.cert === undefined) !== (options.key === undefined)) throw new UsageError('--cert and --key go together');
+  if (options.module !== undefined && appGiven) throw new UsageError('--module and --app exclude each other');
   return options;
 }
 
 /** What this build cannot do yet, refused up front rather than half-done. */
 function unsupported(options: ServeOptions): string | undefined {
-  if (options.app === 'static') return '--app static is not available in this version';
-  if (options.module !== undefined) return '--module is not available in this version';
   if (options.workers !== 1) return '--workers above 1 is not available in this version';
   return undefined;
 }
 
-function httpHandler(options: ServeOptions): Handler {
+/** `--app static` needs a folder to serve: a wrong --root is a bad option, not a 404 for every request. */
+function rootProblem(options: ServeOptions): string | undefined {
+  if (options.app !== 'static') return undefined;
+  try {
+    if (statSync(options.root).isDirectory()) return undefined;
+  } catch {
+    // missing or unreadable: said below
+  }
+  return `--root ${options.root} is not a folder`;
+}
+
+async function httpHandler(options: ServeOptions): Promise<Handler> {
+  if (options.module !== undefined) return moduleHandler(options.module);
   const out = options.quiet ? undefined : (text: string) => void process.stdout.write(text);
   switch (options.app) {
     case 'hello':
       return hello;
     case 'echo':
       return echo({ maxBodyBytes: options.maxBody });
+    case 'static':
+      return staticApp({ root: options.root, out });
     default:
       return demo({ maxBodyBytes: options.maxBody, out });
   }
@@ -153,6 +171,8 @@ interface Stoppable {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
+  // Loaded first: a FILE that cannot be served is a bad option, refused before anything listens.
+  const handler = options.app === 'tcp-echo' ? undefined : await httpHandler(options);
   const servers: Stoppable[] = [];
   let stopping = false;
   const stop = (): void => {
@@ -182,7 +202,7 @@ async function serve(options: ServeOptions): Promise<void> {
     await bind(
       options.app === 'tcp-echo'
         ? new TcpServer({ ...common, handler: tcpEcho({ out }) })
-        : new HttpServer({ ...common, handler: httpHandler(options), maxBodyBytes: options.maxBody }),
+        : new HttpServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody }),
       'http',
     );
   }
@@ -192,7 +212,7 @@ async function serve(options: ServeOptions): Promise<void> {
     await bind(
       options.app === 'tcp-echo'
         ? new TlsServer({ ...common, handler: tcpEcho({ out, describe: describeTls }), onError: tlsErrorLog(options) })
-        : new HttpsServer({ ...common, handler: httpHandler(options), maxBodyBytes: options.maxBody }),
+        : new HttpsServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody }),
       'https',
     );
   }
@@ -226,12 +246,12 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   try {
     if (command !== 'serve') throw new UsageError(command === undefined ? 'missing command' : `unknown command '${command}'`);
     const options = parseServeArgs(args);
-    const missing = unsupported(options);
+    const missing = unsupported(options) ?? rootProblem(options);
     if (missing !== undefined) throw new UsageError(missing);
     await serve(options);
     return undefined; // serving until a signal
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ModuleError) {
       process.stderr.write(`seal: ${error.message}\n${USAGE}\n`);
       return 2;
     }

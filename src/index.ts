@@ -28,3 +28,34 @@ export {
   type TlsServerOptions,
   type TlsErrorCode,
 } from './tls/index.js';
+export {
+  toHandler,
+  serveFetch,
+  installFetchGlobals,
+  uninstallFetchGlobals,
+  FetchRequest,
+  FetchResponse,
+  wsgi,
+  WsgiInput,
+  type FetchApplication,
+  type FetchFunction,
+  type FetchEnv,
+  type FetchExecutionContext,
+  type FetchHandlerOptions,
+  type FetchServerOptions,
+  type WsgiApplication,
+  type WsgiEnviron,
+  type WsgiOptions,
+  type StartResponse,
+  type WsgiChunk,
+  type WsgiWrite,
+  type WsgiResult,
+  type WsgiErrors,
+} from './adapters/index.js';
+export { serveStatic, sendFile, DEFAULT_CACHE_CONTROL, MAX_RANGES, type StaticOptions, type SendFileOptions } from './http/static.js';
+export { redirect, REDIRECT_STATUSES, type RedirectStatus } from './http/redirect.js';
+export { Cookies, parseCookies, cookiesOf, serializeCookie, setCookie, clearCookie, type Cookie, type CookieOptions, type SameSite } from './http/cookies.js';
+export { mediaTypeOf, MEDIA_TYPES, DEFAULT_MEDIA_TYPE } from './http/media-types.js';
+export { Form, type FileEntry } from './form/fields.js';
+export { readForm, formOfBytes, type FormOptions, type FilePart } from './http/form.js';
+export { FormError, FormErrorCode } from './form/errors.js';

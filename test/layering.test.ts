@@ -42,7 +42,8 @@ describe('layering (STYLE.md)', () => {
     form: ['form'],
     http: ['http', 'net', 'form'],
     tls: ['tls', 'net', 'http'],
-    apps: ['apps', 'net', 'http', 'form'],
+    apps: ['apps', 'net', 'http', 'form', 'adapters'],
+    adapters: ['adapters', 'http', 'form', 'net'],
   };
   for (const [layer, targets] of Object.entries(allowed)) {
     it(`${layer}/ imports only from ${targets.join(', ')}`, () => {

@@ -1,11 +1,17 @@
 /**
  * The `demo` app: what a person sees when trying Seal in a browser (CONTRACTS.md §2): a page
  * saying Hello, World!, a urlencoded form, an upload form, and for anything else a plain-text
- * report of the request as the server parsed it, also printed to stdout.
+ * report of the request as the server parsed it, also printed to stdout; and under /static/ a
+ * small folder served from disk (a page, a style sheet, a script, a WAV) to see media types,
+ * validators and ranges at work.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Handler } from '../http/options.js';
 import { cipherLine, type Request } from '../http/request.js';
+import { sendStatus } from '../http/static/send.js';
+import { serveStatic } from '../http/static.js';
 import { readFile } from 'node:fs/promises';
 import type { FileEntry } from '../form/fields.js';
 import type { FieldMap } from '../form/urlencoded.js';
@@ -39,6 +45,7 @@ export const INDEX_PAGE = page(
   <li><a href="/form.html">A form</a> (application/x-www-form-urlencoded)</li>
   <li><a href="/upload.html">A file upload</a> (multipart/form-data)</li>
   <li><a href="/foo/bar?hi=john%20doe">A report of your request</a></li>
+  <li><a href="/static/">Static files</a> (media types, validators, ranges, a tone in an audio element)</li>
 </ul>`,
 );
 
@@ -78,8 +85,24 @@ const PAGES: Record<string, string> = {
   '/upload.html': UPLOAD_PAGE,
 };
 
+/**
+ * The folder behind /static/. tsc does not copy non-TypeScript files to dist/, so it is found
+ * where it is kept, src/apps/demo-static/, from this module's URL: this module is two levels
+ * below the package root both as src/apps/demo.ts (run from source) and dist/apps/demo.js
+ * (built), so the same relative URL works for both.
+ */
+export const DEMO_STATIC_ROOT = fileURLToPath(new URL('../../src/apps/demo-static/', import.meta.url));
+
+/** /static/ from DEMO_STATIC_ROOT; a build installed without src/ answers 404 there, nothing worse. */
+function demoFiles(): Handler {
+  if (existsSync(DEMO_STATIC_ROOT)) return serveStatic(DEMO_STATIC_ROOT, { prefix: '/static' });
+  return (_request, response) => sendStatus(response, 404);
+}
+
 export function demo(options: DemoOptions): Handler {
+  const files = demoFiles();
   return async (request, response) => {
+    if (request.path === '/static' || request.path.startsWith('/static/')) return files(request, response);
     const html = request.method === 'GET' || request.method === 'HEAD' ? PAGES[request.path] : undefined;
     if (html !== undefined) {
       response.setHeader('Content-Type', 'text/html; charset=utf-8');
