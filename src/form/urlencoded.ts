@@ -1,38 +1,551 @@
 /**
- * application/x-www-form-urlencoded and query strings, parsed as the WHATWG URL standard's
- * urlencoded parser does (the same results as URLSearchParams): fields split on "&", name and
- * value on the first "=", "+" as space, percent-decoding to UTF-8.
+ * application/x-www-form-urlencoded bodies and query strings, read as the WHATWG URL standard's
+ * urlencoded parser reads them — the same names and values, in the same order, as URLSearchParams:
+ *
+ *   WHATWG URL §5.1 application/x-www-form-urlencoded parsing
+ *   1. split the bytes on "&"; an empty sequence is skipped
+ *   2. split each sequence on its first "=" into name and value (no "=": the value is empty)
+ *   3. in each, "+" → 0x20, then percent-decode (a "%" without two hex digits stays literal),
+ *      then UTF-8 decode without BOM (invalid bytes → U+FFFD)
+ *
+ * UrlencodedParser is incremental, with the push contract of the other parsers:
+ * `execute(chunk, start, end)` takes body bytes split anywhere — inside a field, between "%" and
+ * its digits, inside a UTF-8 sequence — and returns how many it consumed; each field goes to the
+ * sink (or into `fields`) once it is whole; `finish()` ends the body. Any byte sequence is a form,
+ * so the only errors are the limits; an error is sticky until `reset()`, never thrown, and records
+ * the body offset of the refused byte. parseUrlencoded runs the same parser over a whole string:
+ * there is one implementation.
+ *
+ * Copies. A field inside one chunk is decoded from the chunk; only a field that straddles chunks is
+ * copied, once, into a carry buffer bounded by the name and value limits. Each field is decoded
+ * once, when it is whole. A field of ASCII is read from the chunk's text, decoded once per chunk
+ * (parseUrlencoded reads the caller's string itself): without "%" or "+" it is a slice of it, and
+ * a long slice keeps that text alive as long as it lives — at most the body, once.
+ *
+ * This module imports nothing from `node:`: it works on any Uint8Array.
  */
-import { percentDecode } from './percent.js';
+import { FormError, FormErrorCode } from './errors.js';
+import { MAX_FIELD_BYTES, MAX_FIELDS } from './limits.js';
+import { percentDecodeAscii, percentDecodeBytes, utf8Decode } from './percent.js';
 
 /** Field name → every value, in order. No prototype: `__proto__` is an ordinary field name. */
 export type FieldMap = Record<string, string[]>;
 
-export interface UrlencodedOptions {
-  /** Keep fields whose value is empty (`a=` or `a`). Default true, as URLSearchParams does. */
-  keepBlankValues?: boolean;
-}
-
 export function emptyFieldMap(): FieldMap {
-  return Object.create(null) as FieldMap;
+  return Object.setPrototypeOf({}, null) as FieldMap;
 }
 
-/** Parses a whole query string or urlencoded body (without a leading "?"). */
-export function parseUrlencoded(text: string, options: UrlencodedOptions = {}): FieldMap {
-  const keepBlank = options.keepBlankValues ?? true;
-  const fields = emptyFieldMap();
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('&', start);
-    if (end < 0) end = text.length;
-    if (end > start) {
-      let eq = text.indexOf('=', start);
-      if (eq < 0 || eq > end) eq = end;
-      const name = percentDecode(text, true, start, eq);
-      const value = eq < end ? percentDecode(text, true, eq + 1, end) : '';
-      if (keepBlank || value !== '') (fields[name] ??= []).push(value);
+// --- Limits -------------------------------------------------------------------------------------
+
+/**
+ * Fields in one form: 1000, as a multipart form's (MAX_FIELDS, PHP's max_input_vars), so a form
+ * meets the same limit however it is sent. Each field costs two strings and a list entry. Empty
+ * sequences ("&&") are not fields; a field dropped for its blank value counts. → 413 TOO_MANY_FIELDS
+ */
+export const MAX_URLENCODED_FIELDS = MAX_FIELDS;
+/**
+ * Bytes of one field name as sent (percent-encoded): 1 KiB. Names are keys a handler looks up,
+ * not content; busboy's 100 bytes is overrun by the control names ASP.NET generates. → 413 FIELD_TOO_LARGE
+ */
+export const MAX_FIELD_NAME_BYTES = 1024;
+/**
+ * Bytes of one field value as sent (percent-encoded): 1 MiB, as a multipart field's
+ * (MAX_FIELD_BYTES, busboy's fieldSize): a value is held in memory as a string. → 413 FIELD_TOO_LARGE
+ */
+export const MAX_URLENCODED_FIELD_BYTES = MAX_FIELD_BYTES;
+
+export interface UrlencodedLimits {
+  readonly maxFields: number;
+  readonly maxFieldNameBytes: number;
+  readonly maxFieldBytes: number;
+}
+
+export const DEFAULT_URLENCODED_LIMITS: UrlencodedLimits = Object.freeze({
+  maxFields: MAX_URLENCODED_FIELDS,
+  maxFieldNameBytes: MAX_FIELD_NAME_BYTES,
+  maxFieldBytes: MAX_URLENCODED_FIELD_BYTES,
+});
+
+/**
+ * Merges overrides once into a frozen object. Each limit is a whole number ≥ 0, or Infinity. Other
+ * keys are ignored, so a multipart `limits` object (which shares maxFields and maxFieldBytes) may
+ * be passed as it is.
+ */
+export function resolveUrlencodedLimits(overrides: Partial<UrlencodedLimits> = {}): UrlencodedLimits {
+  const merged: UrlencodedLimits = {
+    maxFields: overrides.maxFields ?? MAX_URLENCODED_FIELDS,
+    maxFieldNameBytes: overrides.maxFieldNameBytes ?? MAX_FIELD_NAME_BYTES,
+    maxFieldBytes: overrides.maxFieldBytes ?? MAX_URLENCODED_FIELD_BYTES,
+  };
+  for (const [name, value] of Object.entries(merged)) {
+    if (typeof value !== 'number' || !(Number.isSafeInteger(value) || value === Infinity) || value < 0) {
+      throw new RangeError(`${name} must be a whole number ≥ 0 or Infinity`);
     }
-    start = end + 1;
   }
-  return fields;
+  return Object.freeze(merged);
+}
+
+// --- The sink and the options ---------------------------------------------------------------------
+
+export interface UrlencodedSink {
+  /** A whole field, decoded, in the order received. */
+  onField(name: string, value: string): void;
+  /** The body was refused; no more fields follow. */
+  onError?(error: FormError): void;
+}
+
+export interface UrlencodedOptions {
+  /**
+   * Keep fields whose value is empty (`a=` or `a`). Default false for UrlencodedParser, as
+   * cgi.FieldStorage; true for parseUrlencoded, as URLSearchParams.
+   */
+  keepBlankValues?: boolean;
+  /** See DEFAULT_URLENCODED_LIMITS; each is checked before the byte that would break it is accepted. */
+  limits?: Partial<UrlencodedLimits>;
+}
+
+// --- States and byte classes ----------------------------------------------------------------------
+
+const FIELD_START = 0; // before a field: "&" separators are skipped
+const NAME = 1; //        the name, up to the first "=" or "&"
+const VALUE = 2; //       the value, up to "&"
+const DEAD = 3; //        after an error, until reset()
+
+const AMPERSAND = 0x26;
+const PERCENT = 0x25;
+const PLUS = 0x2b;
+const EQUALS = 0x3d;
+
+/** What a part (name or value) needs to be decoded, collected from its bytes' classes. */
+const HAS_PERCENT = 1;
+const HAS_PLUS = 2;
+const HAS_NON_ASCII = 4;
+/** The delimiters: class values at or above ENDS_PART end the part being scanned. */
+const ENDS_PART = 8;
+const EQUALS_SIGN = 8;
+const AMPERSAND_SIGN = 16;
+
+/** Byte classes in a name: "=" and "&" end it; "%", "+" and bytes past 0x7F flag it; others are 0. */
+const NAME_CLASS = byteClasses(true);
+/** In a value only "&" ends it: a second "=" is an ordinary byte. */
+const VALUE_CLASS = byteClasses(false);
+
+function byteClasses(equalsEnds: boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let b = 0x80; b < 256; b++) t[b] = HAS_NON_ASCII;
+  t[PERCENT] = HAS_PERCENT;
+  t[PLUS] = HAS_PLUS;
+  t[AMPERSAND] = AMPERSAND_SIGN;
+  if (equalsEnds) t[EQUALS] = EQUALS_SIGN;
+  return t;
+}
+
+/**
+ * The smallest carry buffer (V8 keeps a typed array this small on its own heap: cheap to make); it
+ * grows by doubling up to what one field may hold.
+ */
+const MIN_CARRY_BYTES = 64;
+/** Up to this many bytes, the carry is filled by a loop rather than through a view of the chunk. */
+const SHORT_COPY = 64;
+/** Decoding scratch kept between fields; a larger field decodes into a buffer of its own. */
+const MAX_KEPT_SCRATCH_BYTES = 64 * 1024;
+
+/** Where fields not copied into the carry are decoded: no field decode calls out, so one serves all. */
+let scratch = new Uint8Array(1024);
+
+const EMPTY = new Uint8Array(0);
+
+/** Chunk text that was not decoded yet, or could not be (not 1:1 with the bytes). */
+const HINT_UNKNOWN = 0;
+const HINT_NONE = 1;
+const HINT_READY = 2;
+
+// --- The parser -----------------------------------------------------------------------------------
+
+export class UrlencodedParser {
+  readonly limits: UrlencodedLimits;
+  readonly keepBlankValues: boolean;
+  /** The sticky error, or null. */
+  error: FormError | null = null;
+  /** The fields so far, when the parser has no sink; a new map after reset(). */
+  fields: FieldMap = emptyFieldMap();
+  private readonly sink: UrlencodedSink | null;
+
+  private state = FIELD_START;
+  /** Bytes consumed since the last reset(). */
+  private consumed = 0;
+  /** Fields begun, each counted at its first byte. */
+  private fieldCount = 0;
+  /** Body offsets of the current field's first byte and of its "=" (-1 before one). */
+  private fieldOrigin = 0;
+  private equalsAt = -1;
+  /** The decoding flags of the current field's name, and of the part being scanned. */
+  private nameFlags = 0;
+  private flags = 0;
+  /** The current field's bytes from earlier chunks. */
+  private carry: Uint8Array | null = null;
+  private carryLength = 0;
+
+  // The chunk being executed: its bytes' body offset at position 0, and its text when that is known
+  // to be 1:1 with its bytes (ASCII), text index = chunk position + hintOffset.
+  private origin = 0;
+  private chunkStart = 0;
+  private chunkEnd = 0;
+  private chunkBuf: Uint8Array = EMPTY;
+  private hint = '';
+  private hintOffset = 0;
+  private hintState = HINT_UNKNOWN;
+
+  /** Fields go to `sink`, or into `fields` when it is null. */
+  constructor(sink: UrlencodedSink | null = null, options: UrlencodedOptions = {}) {
+    this.sink = sink;
+    this.keepBlankValues = options.keepBlankValues ?? false;
+    this.limits = options.limits === undefined ? DEFAULT_URLENCODED_LIMITS : resolveUrlencodedLimits(options.limits);
+  }
+
+  /** Forgets everything, including a sticky error and the fields collected, to parse a new body. */
+  reset(): void {
+    this.state = FIELD_START;
+    this.error = null;
+    this.consumed = 0;
+    this.fieldCount = 0;
+    this.equalsAt = -1;
+    this.carry = null;
+    this.carryLength = 0;
+    if (this.sink === null) this.fields = emptyFieldMap();
+  }
+
+  /**
+   * Parses buf[start, end). Returns the number of bytes consumed: all of them, unless a limit
+   * refused one (see `error`).
+   */
+  execute(buf: Uint8Array, start = 0, end = buf.length): number {
+    if (this.error !== null) return 0;
+    this.hintState = HINT_UNKNOWN;
+    const consumed = this.run(buf, start, end, false);
+    // Nothing of the caller's chunk is kept: its bytes may be reused.
+    this.chunkBuf = EMPTY;
+    this.hint = '';
+    return consumed;
+  }
+
+  /**
+   * Parses a whole body given as text: its UTF-8 bytes (a lone surrogate is U+FFFD, as TextEncoder
+   * and URLSearchParams make it) as execute() would take them, then finish(). The text is encoded
+   * a piece at a time into a bounded scratch, and a field of pure ASCII is sliced from it directly.
+   * Returns what finish() returns.
+   */
+  parseText(text: string): boolean {
+    if (this.error !== null) return false;
+    const bytes = textScratchInUse ? new Uint8Array(3 * TEXT_PIECE_CHARS) : textScratch;
+    const shared = bytes === textScratch;
+    if (shared) textScratchInUse = true;
+    try {
+      for (let from = 0; from < text.length && this.error === null; ) {
+        let to = Math.min(text.length, from + TEXT_PIECE_CHARS);
+        // Never between the two halves of a surrogate pair: each would become U+FFFD.
+        if (to < text.length && isHighSurrogate(text.charCodeAt(to - 1))) to--;
+        const piece = from === 0 && to === text.length ? text : text.slice(from, to);
+        const written = encodeText(piece, bytes);
+        // Only ASCII encodes one byte per code unit: then the text is the bytes' own.
+        this.hint = text;
+        this.hintOffset = from;
+        this.hintState = written === to - from ? HINT_READY : HINT_NONE;
+        this.run(bytes, 0, written, to === text.length);
+        from = to;
+      }
+    } finally {
+      if (shared) textScratchInUse = false;
+      this.chunkBuf = EMPTY;
+      this.hint = '';
+    }
+    return this.finish();
+  }
+
+  /**
+   * Declares the end of the body: the field in progress, if any, is whole. True unless the body
+   * was refused. Call reset() before parsing another body.
+   */
+  finish(): boolean {
+    if (this.error !== null) return false;
+    if (this.state === NAME || this.state === VALUE) {
+      this.origin = this.consumed;
+      this.hintState = HINT_NONE;
+      this.emit(EMPTY, 0, 0);
+      this.state = FIELD_START;
+    }
+    return true;
+  }
+
+  /** Parses buf[start, end); `last` when the body ends there (its last field needs no carry). */
+  private run(buf: Uint8Array, start: number, end: number, last: boolean): number {
+    const origin = this.consumed - start;
+    this.origin = origin;
+    this.chunkBuf = buf;
+    this.chunkStart = start;
+    this.chunkEnd = end;
+    const limits = this.limits;
+    // Locals, not module bindings, in the byte loops.
+    const nameClass = NAME_CLASS;
+    const valueClass = VALUE_CLASS;
+    let state = this.state;
+    let flags = this.flags;
+    let p = start;
+    // Where the current field's bytes begin in this chunk (before `start`: in the carry).
+    let fieldFrom = start;
+
+    scan: while (p < end) {
+      switch (state) {
+        case FIELD_START: {
+          while (p < end && buf[p] === AMPERSAND) p++;
+          if (p === end) break scan;
+          if (this.fieldCount >= limits.maxFields) {
+            this.fail(FormErrorCode.TOO_MANY_FIELDS, `more than ${limits.maxFields} fields (maxFields)`, origin + p);
+            break scan;
+          }
+          this.fieldCount++;
+          this.fieldOrigin = origin + p;
+          this.equalsAt = -1;
+          fieldFrom = p;
+          flags = 0;
+          state = NAME;
+        }
+        // falls through
+        case NAME: {
+          // The byte at maxFieldNameBytes from the field's start may only end the name.
+          const stop = Math.min(end, this.fieldOrigin + limits.maxFieldNameBytes - origin);
+          let c = 0;
+          for (; p < stop; p++) {
+            c = nameClass[buf[p]!]!;
+            if (c !== 0) {
+              if (c >= ENDS_PART) break;
+              flags |= c;
+            }
+          }
+          if (p === stop) {
+            if (p === end) break scan;
+            c = nameClass[buf[p]!]!;
+            if (c < ENDS_PART) {
+              this.fail(FormErrorCode.FIELD_TOO_LARGE, `a field name is longer than ${limits.maxFieldNameBytes} bytes (maxFieldNameBytes)`, origin + p);
+              break scan;
+            }
+          }
+          if (c === AMPERSAND_SIGN) {
+            this.flags = flags;
+            this.emit(buf, fieldFrom, p);
+            state = FIELD_START;
+            p++;
+            continue;
+          }
+          this.nameFlags = flags;
+          flags = 0;
+          this.equalsAt = origin + p;
+          state = VALUE;
+          p++;
+        }
+        // falls through
+        case VALUE: {
+          const stop = Math.min(end, this.equalsAt + 1 + limits.maxFieldBytes - origin);
+          for (; p < stop; p++) {
+            const c = valueClass[buf[p]!]!;
+            if (c !== 0) {
+              if (c === AMPERSAND_SIGN) break;
+              flags |= c;
+            }
+          }
+          if (p === stop) {
+            if (p === end) break scan;
+            if (buf[p] !== AMPERSAND) {
+              this.fail(FormErrorCode.FIELD_TOO_LARGE, `a field value is longer than ${limits.maxFieldBytes} bytes (maxFieldBytes)`, origin + p);
+              break scan;
+            }
+          }
+          this.flags = flags;
+          this.emit(buf, fieldFrom, p);
+          state = FIELD_START;
+          p++;
+          continue;
+        }
+        default:
+          // DEAD: execute() returns before it gets here.
+          break scan;
+      }
+    }
+
+    if (this.error !== null) {
+      this.consumed = origin + p;
+      return p - start;
+    }
+    this.flags = flags;
+    if (state !== FIELD_START) {
+      if (last) {
+        this.emit(buf, fieldFrom, end);
+        state = FIELD_START;
+      } else {
+        // A field still open at the end of the chunk is kept for the next one.
+        this.keep(buf, Math.max(fieldFrom, start), end);
+      }
+    }
+    this.state = state;
+    this.consumed = origin + end;
+    return end - start;
+  }
+
+  /** Appends buf[from, to) to the carry, growing it up to what one field may hold. */
+  private keep(buf: Uint8Array, from: number, to: number): void {
+    const length = this.carryLength + (to - from);
+    if (this.carry === null || this.carry.length < length) {
+      const most = this.limits.maxFieldNameBytes + 1 + this.limits.maxFieldBytes;
+      const grown = new Uint8Array(Math.max(length, Math.min(Math.max(MIN_CARRY_BYTES, 2 * length), most)));
+      if (this.carry !== null) grown.set(this.carry.subarray(0, this.carryLength));
+      this.carry = grown;
+    }
+    const carry = this.carry;
+    if (to - from <= SHORT_COPY) {
+      // A view costs more to make than a few bytes cost to copy.
+      for (let i = from, at = this.carryLength; i < to; i++, at++) carry[at] = buf[i]!;
+    } else {
+      carry.set(buf.subarray(from, to), this.carryLength);
+    }
+    this.carryLength = length;
+  }
+
+  /**
+   * The current field ends at chunk position `to` (its "&", or the end of the body); its bytes in
+   * this chunk start at `from`. Decodes it, unless its value is blank and blanks are dropped, and
+   * hands it over. The flags of the part scanned last (the value, or a name without "=") are in
+   * `this.flags`; a name's before "=" in `this.nameFlags`.
+   */
+  private emit(buf: Uint8Array, from: number, to: number): void {
+    const origin = this.origin;
+    const fieldOrigin = this.fieldOrigin;
+    const equalsAt = this.equalsAt;
+    let source = buf;
+    // Body offset of source[0].
+    let base = origin;
+    if (this.carryLength > 0) {
+      this.keep(buf, from, to);
+      source = this.carry!;
+      base = fieldOrigin;
+      this.carryLength = 0;
+    }
+    const end = origin + to - base;
+    const nameEnd = (equalsAt < 0 ? origin + to : equalsAt) - base;
+    const valueStart = equalsAt + 1 - base;
+    const nameFlags = equalsAt < 0 ? this.flags : this.nameFlags;
+    // A value is blank exactly when it has no bytes: every byte decodes to at least one character.
+    if (equalsAt < 0 || valueStart === end) {
+      if (!this.keepBlankValues) return;
+      this.deliver(this.decode(source, fieldOrigin - base, nameEnd, nameFlags), '');
+      return;
+    }
+    const name = this.decode(source, fieldOrigin - base, nameEnd, nameFlags);
+    this.deliver(name, this.decode(source, valueStart, end, this.flags));
+  }
+
+  private deliver(name: string, value: string): void {
+    if (this.sink !== null) {
+      this.sink.onField(name, value);
+      return;
+    }
+    const fields = this.fields;
+    const list = fields[name];
+    if (list === undefined) fields[name] = [value];
+    else list.push(value);
+  }
+
+  /** Decodes source[start, end), a name or a value, as its flags say it needs. */
+  private decode(source: Uint8Array, start: number, end: number, flags: number): string {
+    if (start === end) return '';
+    const inChunk = source !== this.carry;
+    if (inChunk && (flags & HAS_NON_ASCII) === 0 && (this.hintState === HINT_READY || this.chunkText())) {
+      const at = this.hintOffset;
+      if (flags === 0) return this.hint.slice(start + at, end + at);
+      const decoded = percentDecodeAscii(this.hint, start + at, end + at);
+      if (decoded !== null) return decoded;
+    }
+    if ((flags & (HAS_PERCENT | HAS_PLUS)) === 0) return utf8Decode(source, start, end);
+    // The carry is the parser's own: decoded in place (the output is never longer). Else scratch.
+    let out = source;
+    let at = start;
+    if (inChunk) {
+      const length = end - start;
+      if (length > scratch.length) {
+        const grown = new Uint8Array(Math.max(length, 2 * scratch.length));
+        if (grown.length <= MAX_KEPT_SCRATCH_BYTES) scratch = grown;
+        out = grown;
+      } else {
+        out = scratch;
+      }
+      at = 0;
+    }
+    const n = percentDecodeBytes(source, start, end, true, out, at);
+    return utf8Decode(out, at, at + n);
+  }
+
+  /**
+   * Whether the chunk's text is at hand, 1:1 with its bytes: decoded once per chunk, at the first
+   * field that can use it. A chunk with bytes past 0x7F has none (its fields decode one by one).
+   */
+  private chunkText(): boolean {
+    if (this.hintState === HINT_UNKNOWN) {
+      const start = this.chunkStart;
+      const end = this.chunkEnd;
+      const text = utf8Decode(this.chunkBuf, start, end);
+      // Every byte decodes to at most one code unit, and a multi-byte sequence to fewer than its
+      // bytes: as many units as bytes means every byte was one ASCII character (or an invalid
+      // byte's U+FFFD, which no field read from the text contains: those carry HAS_NON_ASCII).
+      this.hintState = text.length === end - start ? HINT_READY : HINT_NONE;
+      this.hint = text;
+      this.hintOffset = -start;
+    }
+    return this.hintState === HINT_READY;
+  }
+
+  /** Makes `code` the sticky error, refusing the byte at body offset `offset`. */
+  private fail(code: FormErrorCode, message: string, offset: number): void {
+    this.error = new FormError(code, message, offset);
+    this.state = DEAD;
+    this.carry = null;
+    this.carryLength = 0;
+    this.sink?.onError?.(this.error);
+  }
+}
+
+const encoder = new TextEncoder();
+/** Code units of text encoded at a time by parseText: its scratch is three bytes per unit. */
+const TEXT_PIECE_CHARS = 16 * 1024;
+/** parseText's scratch; a sink that parses text inside onField gets a buffer of its own. */
+const textScratch = new Uint8Array(3 * TEXT_PIECE_CHARS);
+let textScratchInUse = false;
+
+/** Below this many code units, a text of ASCII is copied by a loop: encodeInto costs more to call. */
+const SHORT_TEXT = 256;
+
+/** The UTF-8 bytes of `text` into `bytes` (room for three per code unit); returns how many. */
+function encodeText(text: string, bytes: Uint8Array): number {
+  const n = text.length;
+  if (n <= SHORT_TEXT) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      bytes[i] = c;
+    }
+    if (i === n) return n;
+  }
+  return encoder.encodeInto(text, bytes).written;
+}
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+
+/**
+ * Parses a whole query string or urlencoded body (without a leading "?"). Blank values are kept by
+ * default, as URLSearchParams keeps them. Over a limit (DEFAULT_URLENCODED_LIMITS unless
+ * `options.limits` says otherwise) it throws the FormError.
+ */
+export function parseUrlencoded(text: string, options: UrlencodedOptions = {}): FieldMap {
+  const parser = new UrlencodedParser(null, { keepBlankValues: options.keepBlankValues ?? true, limits: options.limits });
+  if (!parser.parseText(text)) throw parser.error!;
+  return parser.fields;
 }
