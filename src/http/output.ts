@@ -1,30 +1,20 @@
 /**
  * The connection's batching writer. Between `begin()` and `end()` (nestable), what a response
- * writes is encoded straight into a slab of memory, and leaves as one `socket.write` of one
- * Buffer when the outermost batch ends: the answers to a pipelined burst cost one syscall, and a
- * single response costs no string concatenation and no per-write bookkeeping in the stream.
- * Large Buffers are not copied: they are queued as they are, in order, and written with one
- * writev. Outside a batch, writes go straight to the socket.
+ * writes is held, and leaves when the outermost batch ends: the answers to a pipelined burst cost
+ * one syscall. Strings are held as they are and joined once (heads are ASCII, so a run of strings
+ * is written as one UTF-8 string, which measured cheaper than encoding each into a Buffer slab);
+ * Buffers are queued as they are, in order, and a mixed batch leaves with one writev. Outside a
+ * batch, writes go straight to the socket.
  */
-import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
-
-/** Slab size: a slab serves many small responses before a new one is allocated. */
-const SLAB_BYTES = 64 * 1024;
-/** Buffers up to this size are copied into the slab; larger ones are queued as views. */
-const COPY_LIMIT_BYTES = 4 * 1024;
-/** Strings up to this many characters are encoded into the slab (worst case 3 bytes a char). */
-const ENCODE_LIMIT_CHARS = 16 * 1024;
 
 export class OutputBatch {
   private readonly socket: Socket;
   private depth = 0;
-  private slab: Buffer = Buffer.alloc(0);
-  /** The slab's bytes [start, used) are written but not yet queued. */
-  private start = 0;
-  private used = 0;
-  private readonly queue: Buffer[] = [];
+  /** Held pieces in order; consecutive strings are joined when flushed. */
+  private readonly queue: (string | Uint8Array)[] = [];
   private queued = 0;
+  private hasBytes = false;
 
   constructor(socket: Socket) {
     this.socket = socket;
@@ -34,9 +24,9 @@ export class OutputBatch {
     return this.depth > 0;
   }
 
-  /** Bytes held by the batch, not yet handed to the socket. */
+  /** Bytes (string length for strings) held by the batch, not yet handed to the socket. */
   get pending(): number {
-    return this.queued + this.used - this.start;
+    return this.queued;
   }
 
   begin(): void {
@@ -55,58 +45,38 @@ export class OutputBatch {
   write(data: string | Uint8Array, encoding: 'latin1' | 'utf8'): boolean {
     const socket = this.socket;
     if (this.depth === 0) return typeof data === 'string' ? socket.write(data, encoding) : socket.write(data);
-    if (typeof data === 'string') {
-      if (data.length <= ENCODE_LIMIT_CHARS) {
-        this.reserve(encoding === 'latin1' ? data.length : data.length * 3);
-        this.used += this.slab.write(data, this.used, encoding);
-      } else this.enqueue(Buffer.from(data, encoding));
-    } else if (data.byteLength <= COPY_LIMIT_BYTES) {
-      this.reserve(data.byteLength);
-      this.slab.set(data, this.used);
-      this.used += data.byteLength;
-    } else {
-      this.enqueue(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    }
-    return socket.writableLength + this.pending < socket.writableHighWaterMark;
+    this.queue.push(data);
+    this.queued += data.length;
+    if (typeof data !== 'string') this.hasBytes = true;
+    return socket.writableLength + this.queued < socket.writableHighWaterMark;
   }
 
-  /** Hands everything held to the socket: one write, or one writev for several pieces. */
+  /** Hands everything held to the socket: one write, or one writev when Buffers are in it. */
   flush(): void {
-    this.cut();
     const queue = this.queue;
     if (queue.length === 0) return;
     const socket = this.socket;
-    if (queue.length === 1) socket.write(queue[0]!);
+    if (queue.length === 1) {
+      const only = queue[0]!;
+      if (typeof only === 'string') socket.write(only, 'utf8');
+      else socket.write(only);
+    } else if (!this.hasBytes) socket.write(queue.join(''), 'utf8');
     else {
       socket.cork();
-      for (const piece of queue) socket.write(piece);
+      let run = '';
+      for (const piece of queue) {
+        if (typeof piece === 'string') run += piece;
+        else {
+          if (run !== '') socket.write(run, 'utf8');
+          run = '';
+          socket.write(piece);
+        }
+      }
+      if (run !== '') socket.write(run, 'utf8');
       socket.uncork();
     }
     queue.length = 0;
     this.queued = 0;
-  }
-
-  /** Makes room for `bytes` in the slab, queueing what it holds first when a new slab is needed. */
-  private reserve(bytes: number): void {
-    if (this.slab.length - this.used >= bytes) return;
-    this.cut();
-    // The old slab's queued views keep it alive until written; the new one starts empty.
-    this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
-    this.start = 0;
-    this.used = 0;
-  }
-
-  /** Queues the slab's written bytes as a view; the rest of the slab stays free for more. */
-  private cut(): void {
-    if (this.used === this.start) return;
-    this.queue.push(this.slab.subarray(this.start, this.used));
-    this.queued += this.used - this.start;
-    this.start = this.used;
-  }
-
-  private enqueue(piece: Buffer): void {
-    this.cut();
-    this.queue.push(piece);
-    this.queued += piece.length;
+    this.hasBytes = false;
   }
 }
