@@ -14,7 +14,10 @@ import path from 'node:path';
 const SUITES = [
   'parser', //       Seal's request parser vs llhttp and http-parser-js, five corpora
   'parser-split', // a large head fed whole vs one byte per chunk: O(n) under any split
+  'fetch', //        a Hono app on Seal (toHandler) vs on @hono/node-server, under wrk
   'load', //         Seal vs node:http vs a raw net ceiling under wrk, server and wrk pinned to a core each
+  'forms', //        multipart vs busboy, urlencoded vs URLSearchParams, node:querystring, fast-querystring
+  'upload-memory', // the demo server's peak RSS growth while a 1 GiB multipart upload streams to it
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));

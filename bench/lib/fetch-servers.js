@@ -1,0 +1,131 @@
+/**
+ * One server of the fetch benchmark, run in its own process:
+ *
+ *   node bench/lib/fetch-servers.js seal|hono-node|seal-plain
+ *
+ * `seal` and `hono-node` serve the Hono app of fetch-app.js: through Seal's `toHandler` (dist/,
+ * built by `npm run build`) and through `@hono/node-server` (node:http underneath), each with its
+ * defaults. `seal-plain` sends the same responses from a plain Seal handler (the reference). It listens on 127.0.0.1, port 0, and prints `listening on http://127.0.0.1:PORT`.
+ *
+ * Over the IPC channel (bench/fetch.js opens one) the message `'stats'` is answered with
+ * `{ requests, cpu }`: requests the app answered so far and `process.cpuUsage()`. The process
+ * exits when the channel closes.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { helloApp } from './fetch-app.js';
+
+export const SERVER_NAMES = ['seal', 'hono-node'];
+/** `--reference`: Seal answering the same bytes with a plain handler, no Hono, no adapter. */
+export const REFERENCE = 'seal-plain';
+export const SERVER_LABELS = { seal: 'Seal + toHandler', 'hono-node': '@hono/node-server', [REFERENCE]: 'Seal, no Hono' };
+
+let answered = 0;
+
+/** The app, with a counter in front of it (a plain function call on both servers). */
+function countedApp() {
+  const app = helloApp();
+  const fetch = app.fetch;
+  return (request, ...rest) => {
+    answered++;
+    return fetch(request, ...rest);
+  };
+}
+
+async function startSeal() {
+  const dist = new URL('../../dist/', import.meta.url);
+  const { serveFetch } = await import(new URL('adapters/index.js', dist).href);
+  const server = await serveFetch({ host: '127.0.0.1', port: 0, fetch: countedApp(), onError() {} });
+  return server.address.port;
+}
+
+/** What Hono's c.text() sends, from a Seal handler: the cost of Seal alone, for reference. */
+async function startSealPlain() {
+  const { serve } = await import(new URL('../../dist/http/server.js', import.meta.url).href);
+  const handler = (request, response) => {
+    answered++;
+    response.setHeader('content-type', 'text/plain;charset=UTF-8');
+    response.end(request.path === '/' ? 'Hello, World!' : '{"id":"7"}');
+  };
+  const server = await serve({ host: '127.0.0.1', port: 0, handler, onError() {} });
+  return server.address.port;
+}
+
+async function startHonoNode() {
+  const { serve } = await import('@hono/node-server');
+  return new Promise((resolve) => {
+    serve({ fetch: countedApp(), hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port));
+  });
+}
+
+/** How long a server may take to print its listening line. */
+const START_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts server `name` in a child process pinned to `cpu` (a `taskset -c` list) when given, with
+ * `nodeArgs` for node (e.g. `--cpu-prof`); resolves once it listens.
+ */
+export function launchServer(name, { cpu, nodeArgs = [] } = {}) {
+  const script = fileURLToPath(import.meta.url);
+  const node = [process.execPath, ...nodeArgs, script, name];
+  const [command, args] = cpu === undefined ? [node[0], node.slice(1)] : ['taskset', ['-c', cpu, ...node]];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const stats = () =>
+    new Promise((resolve, reject) => {
+      if (!child.connected) return reject(new Error(`${name} server is gone`));
+      child.once('message', (m) => resolve({ requests: m.requests, cpuUs: m.cpu.user + m.cpu.system }));
+      child.send('stats');
+    });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${name} server did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} server exited (${signal ?? code}) before listening`));
+    });
+    child.stdout.setEncoding('utf8').on('data', (text) => {
+      out += text;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match === null) return;
+      clearTimeout(timer);
+      resolve({ name, url: match[1], pid: child.pid, stats, stop });
+    });
+  });
+}
+
+const STARTERS = { seal: startSeal, 'hono-node': startHonoNode, [REFERENCE]: startSealPlain };
+
+async function main() {
+  const name = process.argv[2];
+  const start = STARTERS[name];
+  if (start === undefined) {
+    console.error(`usage: node bench/lib/fetch-servers.js ${Object.keys(STARTERS).join('|')}`);
+    process.exit(2);
+  }
+  const port = await start();
+  if (process.send !== undefined) {
+    process.on('message', (message) => {
+      if (message === 'stats') process.send({ requests: answered, cpu: process.cpuUsage() });
+    });
+    process.on('disconnect', () => process.exit(0));
+  }
+  // A normal exit, so that --cpu-prof writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
+  console.log(`listening on http://127.0.0.1:${port}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
