@@ -145,6 +145,12 @@ function byteClasses(equalsEnds: boolean): Uint8Array {
  * grows by doubling up to what one field may hold.
  */
 const MIN_CARRY_BYTES = 64;
+/**
+ * The carry keeps its text too up to this many bytes: enough for the short fields whose one
+ * TextDecoder call would cost more than the rest of their parsing. Past it the field is decoded
+ * from its bytes, and a field dripped in byte by byte builds no long chain of string pieces.
+ */
+const MAX_CARRY_TEXT_BYTES = 1024;
 /** Up to this many bytes, the carry is filled by a loop rather than through a view of the chunk. */
 const SHORT_COPY = 64;
 /** Decoding scratch kept between fields; a larger field decodes into a buffer of its own. */
@@ -185,6 +191,9 @@ export class UrlencodedParser {
   /** The current field's bytes from earlier chunks. */
   private carry: Uint8Array | null = null;
   private carryLength = 0;
+  /** The carry's bytes as text, 1:1, while they are all ASCII: so they need no decoding. */
+  private carryText = '';
+  private carryIsText = false;
 
   // The chunk being executed: its bytes' body offset at position 0, and its text when that is known
   // to be 1:1 with its bytes (ASCII), text index = chunk position + hintOffset.
@@ -212,6 +221,7 @@ export class UrlencodedParser {
     this.equalsAt = -1;
     this.carry = null;
     this.carryLength = 0;
+    this.carryText = '';
     if (this.sink === null) this.fields = emptyFieldMap();
   }
 
@@ -246,7 +256,7 @@ export class UrlencodedParser {
         // Never between the two halves of a surrogate pair: each would become U+FFFD.
         if (to < text.length && isHighSurrogate(text.charCodeAt(to - 1))) to--;
         const piece = from === 0 && to === text.length ? text : text.slice(from, to);
-        const written = encodeText(piece, bytes);
+        const { written } = encoder.encodeInto(piece, bytes);
         // Only ASCII encodes one byte per code unit: then the text is the bytes' own.
         this.hint = text;
         this.hintOffset = from;
@@ -383,7 +393,8 @@ export class UrlencodedParser {
         state = FIELD_START;
       } else {
         // A field still open at the end of the chunk is kept for the next one.
-        this.keep(buf, Math.max(fieldFrom, start), end);
+        const partFlags = state === VALUE ? this.nameFlags | flags : flags;
+        this.keep(buf, Math.max(fieldFrom, start), end, (partFlags & HAS_NON_ASCII) === 0);
       }
     }
     this.state = state;
@@ -391,9 +402,24 @@ export class UrlencodedParser {
     return end - start;
   }
 
-  /** Appends buf[from, to) to the carry, growing it up to what one field may hold. */
-  private keep(buf: Uint8Array, from: number, to: number): void {
+  /**
+   * Appends buf[from, to) to the carry, growing it up to what one field may hold; and its text,
+   * while the field is `ascii` and the chunk's text is at hand.
+   */
+  private keep(buf: Uint8Array, from: number, to: number, ascii: boolean): void {
+    if (this.carryLength === 0) {
+      this.carryText = '';
+      this.carryIsText = true;
+    }
     const length = this.carryLength + (to - from);
+    if (this.carryIsText) {
+      if (ascii && length <= MAX_CARRY_TEXT_BYTES && (from === to || this.hintState === HINT_READY || this.chunkText())) {
+        this.carryText += this.hint.slice(from + this.hintOffset, to + this.hintOffset);
+      } else {
+        this.carryIsText = false;
+        this.carryText = '';
+      }
+    }
     if (this.carry === null || this.carry.length < length) {
       const most = this.limits.maxFieldNameBytes + 1 + this.limits.maxFieldBytes;
       const grown = new Uint8Array(Math.max(length, Math.min(Math.max(MIN_CARRY_BYTES, 2 * length), most)));
@@ -423,8 +449,9 @@ export class UrlencodedParser {
     let source = buf;
     // Body offset of source[0].
     let base = origin;
+    const nameFlags = equalsAt < 0 ? this.flags : this.nameFlags;
     if (this.carryLength > 0) {
-      this.keep(buf, from, to);
+      this.keep(buf, from, to, ((nameFlags | (equalsAt < 0 ? 0 : this.flags)) & HAS_NON_ASCII) === 0);
       source = this.carry!;
       base = fieldOrigin;
       this.carryLength = 0;
@@ -432,15 +459,16 @@ export class UrlencodedParser {
     const end = origin + to - base;
     const nameEnd = (equalsAt < 0 ? origin + to : equalsAt) - base;
     const valueStart = equalsAt + 1 - base;
-    const nameFlags = equalsAt < 0 ? this.flags : this.nameFlags;
     // A value is blank exactly when it has no bytes: every byte decodes to at least one character.
-    if (equalsAt < 0 || valueStart === end) {
-      if (!this.keepBlankValues) return;
-      this.deliver(this.decode(source, fieldOrigin - base, nameEnd, nameFlags), '');
-      return;
+    const blank = equalsAt < 0 || valueStart === end;
+    let name = '';
+    let value = '';
+    if (!blank || this.keepBlankValues) {
+      name = this.decode(source, fieldOrigin - base, nameEnd, nameFlags);
+      if (!blank) value = this.decode(source, valueStart, end, this.flags);
     }
-    const name = this.decode(source, fieldOrigin - base, nameEnd, nameFlags);
-    this.deliver(name, this.decode(source, valueStart, end, this.flags));
+    this.carryText = '';
+    if (!blank || this.keepBlankValues) this.deliver(name, value);
   }
 
   private deliver(name: string, value: string): void {
@@ -458,11 +486,21 @@ export class UrlencodedParser {
   private decode(source: Uint8Array, start: number, end: number, flags: number): string {
     if (start === end) return '';
     const inChunk = source !== this.carry;
-    if (inChunk && (flags & HAS_NON_ASCII) === 0 && (this.hintState === HINT_READY || this.chunkText())) {
-      const at = this.hintOffset;
-      if (flags === 0) return this.hint.slice(start + at, end + at);
-      const decoded = percentDecodeAscii(this.hint, start + at, end + at);
-      if (decoded !== null) return decoded;
+    if ((flags & HAS_NON_ASCII) === 0) {
+      // ASCII: read from the text, the chunk's or the carry's, when it is at hand.
+      let text: string | null = null;
+      let at = 0;
+      if (!inChunk) {
+        if (this.carryIsText) text = this.carryText;
+      } else if (this.hintState === HINT_READY || this.chunkText()) {
+        text = this.hint;
+        at = this.hintOffset;
+      }
+      if (text !== null) {
+        if (flags === 0) return text.slice(start + at, end + at);
+        const decoded = percentDecodeAscii(text, start + at, end + at);
+        if (decoded !== null) return decoded;
+      }
     }
     if ((flags & (HAS_PERCENT | HAS_PLUS)) === 0) return utf8Decode(source, start, end);
     // The carry is the parser's own: decoded in place (the output is never longer). Else scratch.
@@ -508,6 +546,7 @@ export class UrlencodedParser {
     this.state = DEAD;
     this.carry = null;
     this.carryLength = 0;
+    this.carryText = '';
     this.sink?.onError?.(this.error);
   }
 }
@@ -518,24 +557,6 @@ const TEXT_PIECE_CHARS = 16 * 1024;
 /** parseText's scratch; a sink that parses text inside onField gets a buffer of its own. */
 const textScratch = new Uint8Array(3 * TEXT_PIECE_CHARS);
 let textScratchInUse = false;
-
-/** Below this many code units, a text of ASCII is copied by a loop: encodeInto costs more to call. */
-const SHORT_TEXT = 256;
-
-/** The UTF-8 bytes of `text` into `bytes` (room for three per code unit); returns how many. */
-function encodeText(text: string, bytes: Uint8Array): number {
-  const n = text.length;
-  if (n <= SHORT_TEXT) {
-    let i = 0;
-    for (; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x80) break;
-      bytes[i] = c;
-    }
-    if (i === n) return n;
-  }
-  return encoder.encodeInto(text, bytes).written;
-}
 
 const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
 

@@ -124,6 +124,10 @@ const accepted: AcceptCase[] = [
   { name: 'past U+10FFFF', body: 'a=%F4%90%80%80', fields: [['a', FFFD + FFFD + FFFD + FFFD]] },
   { name: 'a truncated sequence, then a whole one', body: 'a=%E2%82%E2%82%AC&b=%F0%9F%98', fields: [['a', `${FFFD}€`], ['b', FFFD]] },
   { name: 'a truncated sequence cut by "&"', body: 'a=\xe2\x82&b=1', fields: [['a', FFFD], ['b', '1']] },
+  // ASCII fields next to UTF-8 ones: a chunk with bytes past 0x7F anywhere has no text to slice.
+  { name: 'ASCII fields after a UTF-8 one', body: `${utf8Latin1('é=ü')}&abc=d+%41f&g`, fields: [['é', 'ü'], ['abc', 'd Af'], ['g', '']] },
+  { name: 'ASCII fields before a UTF-8 one', body: `abc=d+%41f&g&${utf8Latin1('é=ü')}`, fields: [['abc', 'd Af'], ['g', ''], ['é', 'ü']] },
+  { name: 'an ASCII start, then UTF-8 later in the same field', body: `abcdef=ghi%2B${utf8Latin1('jké')}lmn`, fields: [['abcdef', 'ghi+jkélmn']] },
   // Names that are properties of Object.prototype are ordinary names.
   {
     name: '__proto__, constructor and friends are ordinary names',
@@ -261,6 +265,17 @@ describe('UrlencodedParser: the push contract', () => {
     expect(log.fields).toEqual([
       ['big', 'xé '.repeat(2000)],
       ['small', '1'],
+    ]);
+  });
+
+  it('a long ASCII field dripped in one byte per chunk: whole, and in linear time', () => {
+    const body = bytes(`k=${'x+'.repeat(40_000)}%41&z=1`);
+    const started = performance.now();
+    const log = runPieces(Array.from(body, (_, i) => ({ buf: body, start: i, end: i + 1 })));
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(log.fields).toEqual([
+      ['k', `${'x '.repeat(40_000)}A`],
+      ['z', '1'],
     ]);
   });
 
