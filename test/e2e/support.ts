@@ -7,27 +7,9 @@
 import { Buffer } from 'node:buffer';
 import * as net from 'node:net';
 import { serve, type HttpServer, type ServerOptions } from '../../src/http/server.js';
+import { sleep, waitFor, within } from '../support/waits.js';
 
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` until it holds or `ms` pass. */
-export async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
+export { sleep, waitFor, within };
 
 // --- servers ------------------------------------------------------------------------------------
 

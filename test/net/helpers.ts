@@ -1,19 +1,9 @@
 import * as net from 'node:net';
 import type { Connection, TcpServerOptions } from '../../src/net/index.js';
 import { TcpServer } from '../../src/net/index.js';
+import { sleep, waitFor, within } from '../support/waits.js';
 
-/** Every wait in these tests goes through this, so a bug fails a test instead of hanging it. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep, waitFor, within };
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -37,15 +27,6 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
   );
   await sleep(ms);
   return settled;
-}
-
-/** Polls `condition` every few ms until it holds or `ms` pass. */
-export async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 const clients = new Set<net.Socket>();

@@ -8,6 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { sleep, waitFor, within } from './waits.js';
+
+export { sleep, waitFor, within };
 
 /** The repository root and the built command. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,28 +64,6 @@ export interface SealRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-}
-
-/** Every wait in these tests goes through this, so a bug fails a test instead of hanging it. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every few ms until it holds; throws after `ms`. */
-export async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 const running = new Set<ChildProcess>();
