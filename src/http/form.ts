@@ -16,7 +16,7 @@ import { Form, type FileEntry } from '../form/fields.js';
 import type { MultipartLimits } from '../form/limits.js';
 import { MultipartParser, type PartInfo } from '../form/multipart.js';
 import { boundaryOf, parseContentType } from '../form/params.js';
-import { emptyFieldMap, parseUrlencoded, type FieldMap } from '../form/urlencoded.js';
+import { UrlencodedParser, emptyFieldMap, parseUrlencoded, type FieldMap, type UrlencodedLimits } from '../form/urlencoded.js';
 import { RequestBody } from './body.js';
 import { ErrorCode, SealError } from './errors.js';
 import type { Request } from './request.js';
@@ -42,8 +42,8 @@ export interface FormOptions {
   hash?: boolean;
   /** The largest body read; default the server's maxBodyBytes. → 413 */
   maxBodyBytes?: number;
-  /** Multipart limits (parts, fields, files, sizes); see form/limits.ts. */
-  limits?: Partial<MultipartLimits>;
+  /** Form limits: multipart (parts, fields, files, sizes; form/limits.ts) and urlencoded (fields, name and value sizes). */
+  limits?: Partial<MultipartLimits> & Partial<UrlencodedLimits>;
 }
 
 const URLENCODED = 'application/x-www-form-urlencoded';
@@ -56,13 +56,25 @@ export async function readForm(request: Request, options: FormOptions = {}): Pro
   const maxBodyBytes = options.maxBodyBytes ?? request.maxBodyBytes;
   const contentType = request.headers.get('content-type');
   const essence = contentType === undefined ? undefined : parseContentType(contentType)?.essence;
-  if (essence === URLENCODED) {
-    return new Form(parseUrlencoded(await request.text(maxBodyBytes), { keepBlankValues: keepBlank }));
-  }
+  if (essence === URLENCODED) return readUrlencoded(request.body, options, maxBodyBytes);
   if (essence === MULTIPART) {
     return readMultipart(request.body, boundaryOf(contentType), options, maxBodyBytes, (cleanup) => request.onFinished(cleanup));
   }
   throw new SealError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `a form is ${URLENCODED} or ${MULTIPART}`);
+}
+
+/** A urlencoded body, parsed chunk by chunk as it arrives, under the field limits. */
+async function readUrlencoded(source: AsyncIterable<Buffer>, options: FormOptions, maxBodyBytes: number): Promise<Form> {
+  const parser = new UrlencodedParser(null, { keepBlankValues: options.keepBlankValues ?? false, limits: options.limits });
+  let received = 0;
+  for await (const chunk of source) {
+    received += chunk.length;
+    if (received > maxBodyBytes) throw new SealError(ErrorCode.BODY_TOO_LARGE, `the body is larger than ${maxBodyBytes} bytes`);
+    parser.execute(chunk, 0, chunk.length);
+    if (parser.error !== null) throw parser.error;
+  }
+  if (!parser.finish()) throw parser.error!;
+  return new Form(parser.fields);
 }
 
 /**

@@ -418,6 +418,21 @@ describe('request.form(): a consumer function streaming a large upload', () => {
 });
 
 describe('request.form(): refusals', () => {
+  it('a urlencoded body is parsed as it arrives, under the field limits: too many fields → 413', async () => {
+    const { url } = await formServer({ limits: { maxFields: 3 } });
+    const ok = await fetch(`${url}/form`, { method: 'POST', body: new URLSearchParams('a=1&b=2&c=3') });
+    expect((await json(ok)).fields).toEqual({ a: ['1'], b: ['2'], c: ['3'] });
+    const over = await fetch(`${url}/form`, { method: 'POST', body: new URLSearchParams('a=1&b=2&c=3&d=4') });
+    expect(over.status).toBe(413);
+    expect(await over.text()).toMatch(/TOO_MANY_FIELDS/);
+  });
+
+  it('a urlencoded body over maxBodyBytes → 413', async () => {
+    const { url } = await formServer({ maxBodyBytes: 100 });
+    const over = await fetch(`${url}/form`, { method: 'POST', body: new URLSearchParams(`a=${'x'.repeat(200)}`) });
+    expect(over.status).toBe(413);
+  });
+
   it('415 for a text/plain POST, and for a POST without a Content-Type', async () => {
     const { url } = await formServer();
     const plain = await fetch(`${url}/form`, { method: 'POST', body: 'a=1', headers: { 'Content-Type': 'text/plain' } });
