@@ -7,7 +7,8 @@
  * the handler asks for it.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Buffer } from 'node:buffer';
@@ -125,7 +126,9 @@ async function readMultipart(
     if (tempDir === undefined) {
       tempDir = mkdtemp(join(tmpdir(), 'seal-upload-'));
       const folder = tempDir;
-      onFinished(() => void folder.then((path) => rm(path, { recursive: true, force: true })).catch(() => undefined));
+      // Removed synchronously once the folder exists: a server stopped right after the response
+      // (SIGTERM, then exit) must not leave an upload behind in /tmp.
+      onFinished(() => void folder.then((path) => rmSync(path, { recursive: true, force: true })).catch(() => undefined));
     }
     return tempDir;
   };
