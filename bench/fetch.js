@@ -24,11 +24,8 @@ import { formatCpu, formatMs, median } from './lib/load-report.js';
 import { describeErrors, runWrk, SCENARIOS, writeScripts, wrkVersion } from './lib/load-wrk.js';
 import { HELLO } from './lib/fetch-app.js';
 import { launchServer, REFERENCE, SERVER_LABELS, SERVER_NAMES } from './lib/fetch-servers.js';
+import { PAUSE_MS, OTHERS_TOLERATED, pinning, processTimeOnCpu, sleep, disturbance, disturbed } from './lib/cpus.js';
 
-const SERVER_CPU = '0';
-const LOAD_CPU = '1';
-const PAUSE_MS = 300;
-const OTHERS_TOLERATED = 0.05;
 /** Seal's goal on the hello-world route: at least this many times @hono/node-server's req/s. */
 const TARGET_RATIO = 1.5;
 
@@ -68,32 +65,6 @@ function usage(problem) {
   console.error('usage: node bench/fetch.js [--quick] [--rounds N] [--seconds S] [--retries N] [--json FILE] [--profile DIR] [--reference]');
   process.exit(2);
 }
-
-function pinning(cpus) {
-  const hasTaskset = spawnSync('taskset', ['-V']).error === undefined;
-  if (cpus < 2 || !hasTaskset) {
-    console.log(`note: not pinning (${cpus < 2 ? 'one CPU' : 'no taskset'}): servers and wrk share the CPUs`);
-    return { server: undefined, load: undefined };
-  }
-  spawnSync('taskset', ['-a', '-cp', LOAD_CPU, String(process.pid)]);
-  return { server: SERVER_CPU, load: LOAD_CPU };
-}
-
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-
-/** Time (µs) processes spent on `cpu` (user + nice + system), from /proc/stat; NaN if unreadable. */
-function processTimeOnCpu(cpu) {
-  if (cpu === undefined) return NaN;
-  try {
-    const line = fs.readFileSync('/proc/stat', 'latin1').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
-    const [user, nice, system] = line.split(/\s+/).slice(1, 4).map(Number);
-    return ((user + nice + system) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Checks that a server answers the app's routes as the app says, before it is timed. */
 async function checkServer(url) {
@@ -137,8 +108,6 @@ async function measure(server, script, seconds, pins) {
   };
 }
 
-const disturbance = (run) => Math.max(run.othersOnServerCpu, run.othersOnLoadCpu);
-const disturbed = (run) => disturbance(run) > OTHERS_TOLERATED;
 
 function describeRun(run) {
   const warnings = [];

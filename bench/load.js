@@ -33,13 +33,8 @@ import { compare, formatCpu, formatMs, readmeTable, scenarioTable, SERVER_LABELS
 import { launchServer, SERVER_NAMES } from './lib/load-servers.js';
 import { describeErrors, runWrk, SCENARIOS, writeScripts, wrkVersion } from './lib/load-wrk.js';
 import { formatRate } from './lib/harness.js';
+import { PAUSE_MS, OTHERS_TOLERATED, pinning, processTimeOnCpu, sleep, disturbance, disturbed } from './lib/cpus.js';
 
-const SERVER_CPU = '0';
-const LOAD_CPU = '1';
-/** Quiet time between runs, so that one run's closing connections do not bill the next. */
-const PAUSE_MS = 300;
-/** Share of the server's CPU that other processes may take before a run is flagged as disturbed. */
-const OTHERS_TOLERATED = 0.05;
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
@@ -87,18 +82,6 @@ function usage(problem) {
   process.exit(2);
 }
 
-/** `taskset` CPU lists for the servers and wrk, or none when pinning is impossible here. */
-function pinning(cpus) {
-  const hasTaskset = spawnSync('taskset', ['-V']).error === undefined;
-  if (cpus < 2 || !hasTaskset) {
-    console.log(`note: not pinning (${cpus < 2 ? 'one CPU' : 'no taskset'}): server and wrk share the CPUs`);
-    return { server: undefined, load: undefined };
-  }
-  // This process idles during runs; keep it, and what it spawns unpinned, off the server's CPU.
-  spawnSync('taskset', ['-a', '-cp', LOAD_CPU, String(process.pid)]);
-  return { server: SERVER_CPU, load: LOAD_CPU };
-}
-
 function environment(settings, wrk, pins, cpus) {
   const cpuModel =
     spawnSync('lscpu', [], { encoding: 'utf8' })
@@ -122,26 +105,6 @@ function environment(settings, wrk, pins, cpus) {
     quick: settings.quick,
   };
 }
-
-/** USER_HZ: /proc/stat's unit, 100 on every Linux this runs on. */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-
-/**
- * Time (µs) that processes spent on `cpu`, user and system, from /proc/stat (interrupts not
- * counted: a process's own share of those shows in its CPU time or nowhere); NaN where unreadable.
- */
-function processTimeOnCpu(cpu) {
-  if (cpu === undefined) return NaN;
-  try {
-    const line = fs.readFileSync('/proc/stat', 'latin1').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
-    const [user, nice, system] = line.split(/\s+/).slice(1, 4).map(Number);
-    return ((user + nice + system) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One timed run of one server in one scenario, with the server's CPU time around it, and how
@@ -182,15 +145,6 @@ async function measure(server, script, seconds, pins) {
     othersOnServerCpu: Math.max(0, (serverCore - cpuUs) / windowUs),
     othersOnLoadCpu: Math.max(0, (loadCore - summary.wrkUserUs - summary.wrkSystemUs - own.user - own.system) / windowUs),
   };
-}
-
-/** The larger share of a CPU that other processes took from the server or from wrk. */
-function disturbance(run) {
-  return Math.max(run.othersOnServerCpu, run.othersOnLoadCpu);
-}
-
-function disturbed(run) {
-  return disturbance(run) > OTHERS_TOLERATED;
 }
 
 /** A run's one-line progress report, with anything suspicious about it. */

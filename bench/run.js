@@ -16,6 +16,7 @@ const SUITES = [
   'parser-split', // a large head fed whole vs one byte per chunk: O(n) under any split
   'fetch', //        a Hono app on Seal (toHandler) vs on @hono/node-server, under wrk
   'load', //         Seal vs node:http vs a raw net ceiling under wrk, server and wrk pinned to a core each
+  'tls', //          Seal over TLS vs node:https vs a raw tls ceiling; handshakes per second
   'forms', //        multipart vs busboy, urlencoded vs URLSearchParams, node:querystring, fast-querystring
   'upload-memory', // the demo server's peak RSS growth while a 1 GiB multipart upload streams to it
 ];

@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+/**
+ * The TLS benchmark: the hello-world response over HTTPS, driven by wrk (which does not verify
+ * certificates), from three servers, each in its own process with the same self-signed P-256
+ * certificate made by dist/tls/certificate.js's `generateCertificate()`:
+ *
+ * - Seal: dist/tls/https.js's HttpsServer with the `hello` app (dist/apps/hello.js);
+ * - node:https with the same response;
+ * - raw tls: tls.createServer answering each `\r\n\r\n` with a canned response (the ceiling).
+ *
+ *   npx tsc -p tsconfig.json && node bench/tls.js [--quick] [--rounds N] [--seconds S]
+ *
+ * Scenarios, 50 connections each:
+ * - keep-alive: GETs on kept-alive TLS connections; all three servers. Targets: Seal ≥ 90 % of raw
+ *   tls's req/s, and above node:https.
+ * - handshakes: every request carries `Connection: close`, so every request is a new TCP
+ *   connection and a full TLS handshake (wrk does not resume sessions); Seal vs node:https, req/s
+ *   = handshakes per second. Target: Seal no slower than node:https.
+ *
+ * Like bench/load.js (whose helpers this uses: lib/load-wrk.js runs wrk, lib/load-report.js makes
+ * medians and same-round ratios), the servers run pinned to CPU 0 and wrk (1 thread) to CPU 1,
+ * they take turns run by run with the order rotating every round, CPU per request is the server
+ * process's own `process.cpuUsage()` over the run, and every server must answer correctly before
+ * any timing (lib/tls-check.js). `--quick`: 1 round of 2 s after a 1 s warm-up.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { formatRate, formatRatio, markdownTable } from './lib/harness.js';
+import { compare, formatCpu, formatMs } from './lib/load-report.js';
+import { CONNECTIONS, describeErrors, runWrk, SCENARIOS, wrkVersion } from './lib/load-wrk.js';
+import { checkTlsServer } from './lib/tls-check.js';
+import { launchTlsServer, TLS_SERVER_LABELS, TLS_SERVER_NAMES } from './lib/tls-servers.js';
+import { PAUSE_MS, pinning, processTimeOnCpu, sleep } from './lib/cpus.js';
+
+
+/** wrk's keep-alive script (it only prints wrk's summary as JSON), and the same adding Connection: close. */
+const KEEP_ALIVE_LUA = SCENARIOS.find((s) => s.name === 'keep-alive').lua;
+const TLS_SCENARIOS = [
+  {
+    name: 'keep-alive',
+    title: `keep-alive GET over TLS, ${CONNECTIONS} connections`,
+    servers: ['seal', 'node-https', 'raw-tls'],
+    lua: KEEP_ALIVE_LUA,
+  },
+  {
+    name: 'handshakes',
+    title: `a TLS handshake per request (Connection: close), ${CONNECTIONS} connections`,
+    servers: ['seal', 'node-https'],
+    lua: `wrk.headers["Connection"] = "close"\n${KEEP_ALIVE_LUA}`,
+  },
+];
+
+/** compare() knows node:http as `node-http` and the ceiling as `raw`. */
+const COMPARE_KEY = { seal: 'seal', 'node-https': 'node-http', 'raw-tls': 'raw' };
+
+function parseArgs(argv) {
+  const quick = argv.includes('--quick');
+  const number = (flag, fallback) => {
+    const at = argv.indexOf(flag);
+    if (at === -1) return fallback;
+    const n = Number(argv[at + 1]);
+    if (!(n >= 1)) {
+      console.error(`bench/tls.js: ${flag} must be a number ≥ 1`);
+      console.error('usage: node bench/tls.js [--quick] [--rounds N] [--seconds S]');
+      process.exit(2);
+    }
+    return n;
+  };
+  return {
+    quick,
+    rounds: number('--rounds', quick ? 1 : 5),
+    seconds: number('--seconds', quick ? 2 : 5),
+    warmupSeconds: quick ? 1 : 2,
+  };
+}
+
+/** One timed run: wrk's figures, the server's CPU time per request, and others' use of its CPU. */
+async function measure(server, script, seconds, pins) {
+  const before = await server.stats();
+  const coreBefore = processTimeOnCpu(pins.server);
+  const startedAt = performance.now();
+  const summary = await runWrk({ url: `${server.url}/`, script, seconds, cpu: pins.load });
+  const windowUs = (performance.now() - startedAt) * 1000;
+  const core = processTimeOnCpu(pins.server) - coreBefore;
+  const after = await server.stats();
+  const cpuUs = after.cpuUs - before.cpuUs;
+  const wallUs = summary.durationUs;
+  return {
+    requests: summary.requests,
+    rps: summary.requests / (wallUs / 1e6),
+    p50Us: summary.p50Us,
+    p99Us: summary.p99Us,
+    p99CorrectedUs: summary.p99CorrectedUs,
+    cpuUsPerRequest: summary.requests > 0 ? cpuUs / summary.requests : NaN,
+    served: after.requests - before.requests,
+    serverBusy: cpuUs / wallUs,
+    wrkBusy: (summary.wrkUserUs + summary.wrkSystemUs) / wallUs,
+    errors: describeErrors(summary),
+    // Share of the server's CPU that other processes took during the run (a shared machine).
+    othersOnServerCpu: Math.max(0, (core - cpuUs) / windowUs),
+  };
+}
+
+function describeRun(run) {
+  const warnings = [];
+  if (run.errors) warnings.push(`wrk errors: ${run.errors}`);
+  if (run.othersOnServerCpu > 0.05) warnings.push(`other processes took ${Math.round(run.othersOnServerCpu * 100)} % of the server's CPU`);
+  if (Math.abs(run.served - run.requests) > Math.max(0.01 * run.requests, 1000)) warnings.push(`server counted ${run.served} requests`);
+  return (
+    `${formatRate(run.rps).padStart(10)} req/s  p50 ${formatMs(run.p50Us)}  p99 ${formatMs(run.p99Us)}  ` +
+    `${formatCpu(run.cpuUsPerRequest)} CPU/req  busy: server ${Math.round(run.serverBusy * 100)} %, wrk ${Math.round(run.wrkBusy * 100)} %` +
+    (warnings.length > 0 ? `  WARNING: ${warnings.join('; ')}` : '')
+  );
+}
+
+const percent = (f) => (Number.isFinite(f) ? `${Math.round(f * 100)} %` : 'n/a');
+
+async function main() {
+  const settings = parseArgs(process.argv.slice(2));
+  const wrk = wrkVersion();
+  if (wrk === null) {
+    console.log('bench/tls.js: wrk is not installed, so the TLS benchmark is skipped.');
+    return;
+  }
+  if (!fs.existsSync(new URL('../dist/tls/https.js', import.meta.url))) {
+    console.error('bench/tls.js: dist/ is missing; run `npx tsc -p tsconfig.json` first.');
+    process.exitCode = 1;
+    return;
+  }
+  const { generateCertificate } = await import(new URL('../dist/tls/certificate.js', import.meta.url).href);
+  const { certPem, keyPem } = generateCertificate();
+
+  const cpus = os.availableParallelism?.() ?? os.cpus().length;
+  const pins = pinning(cpus);
+  const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seal-tls-'));
+  const scripts = new Map();
+  for (const scenario of TLS_SCENARIOS) {
+    const file = path.join(scriptDir, `${scenario.name}.lua`);
+    fs.writeFileSync(file, scenario.lua);
+    scripts.set(scenario.name, file);
+  }
+  const date = new Date().toISOString();
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log('# TLS benchmark: Seal (HttpsServer) vs node:https vs raw tls (hello world)');
+  console.log(`${date}, node ${process.version}, ${cpuModel}, ${cpus} CPUs, ${wrk}`);
+  console.log(
+    `${settings.rounds} round(s) × ${settings.seconds} s per server and scenario, after a ${settings.warmupSeconds} s warm-up; ` +
+      (pins.server !== undefined ? `servers on CPU ${pins.server}, wrk on CPU ${pins.load} (1 thread)` : 'unpinned') +
+      (settings.quick ? '; --quick: a smoke run, the numbers mean little' : ''),
+  );
+  console.log('');
+
+  const servers = new Map();
+  const cleanUp = () => {
+    for (const server of servers.values()) server.stop();
+    fs.rmSync(scriptDir, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => {
+    cleanUp();
+    process.exit(130);
+  });
+  try {
+    for (const name of TLS_SERVER_NAMES) {
+      const server = await launchTlsServer(name, { cpu: pins.server, cert: certPem, key: keyPem });
+      servers.set(name, server);
+      const connectionClose = TLS_SCENARIOS.some((s) => s.name === 'handshakes' && s.servers.includes(name));
+      const info = await checkTlsServer(server.url, { connectionClose }).catch((error) => {
+        throw new Error(`${TLS_SERVER_LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
+      });
+      console.log(
+        `${TLS_SERVER_LABELS[name].padEnd(10)} pid ${server.pid}, ${server.url}: ${info.protocol} ${info.cipher}; ` +
+          `answers keep-alive GETs${connectionClose ? ' and Connection: close' : ''} correctly`,
+      );
+    }
+    console.log('');
+
+    for (const scenario of TLS_SCENARIOS) {
+      for (const name of scenario.servers) {
+        await runWrk({ url: `${servers.get(name).url}/`, script: scripts.get(scenario.name), seconds: settings.warmupSeconds, cpu: pins.load });
+        await sleep(PAUSE_MS);
+      }
+    }
+
+    const runs = new Map(TLS_SCENARIOS.map((s) => [s.name, new Map(s.servers.map((n) => [n, []]))]));
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const scenario of TLS_SCENARIOS) {
+        const names = scenario.servers;
+        const order = names.map((_, i) => names[(i + round) % names.length]);
+        for (const name of order) {
+          const run = await measure(servers.get(name), scripts.get(scenario.name), settings.seconds, pins);
+          await sleep(PAUSE_MS);
+          runs.get(scenario.name).get(name).push(run);
+          console.log(`round ${round + 1}/${settings.rounds}  ${scenario.name.padEnd(10)} ${TLS_SERVER_LABELS[name].padEnd(10)} ${describeRun(run)}`);
+        }
+      }
+    }
+    console.log('');
+    report(settings, runs, { date, cpuModel, pinned: pins.server !== undefined });
+  } finally {
+    cleanUp();
+  }
+}
+
+function report(settings, runs, env) {
+  const header = ['scenario', 'server', 'req/s', 'p50', 'p99', 'CPU/req', 'req/s ÷ node:https', 'CPU eff. ÷ node:https', 'req/s % raw tls'];
+  const table = [];
+  const goals = [];
+  for (const scenario of TLS_SCENARIOS) {
+    const byServer = runs.get(scenario.name);
+    const rows = compare(new Map([...byServer].map(([name, r]) => [COMPARE_KEY[name], r])));
+    for (const name of scenario.servers) {
+      const row = rows[COMPARE_KEY[name]];
+      table.push([
+        scenario.name,
+        TLS_SERVER_LABELS[name],
+        formatRate(row.rps),
+        formatMs(row.p50Us),
+        formatMs(row.p99Us),
+        formatCpu(row.cpuUsPerRequest),
+        formatRatio(row.rpsVsNode, 1),
+        formatRatio(row.cpuVsNode, 1),
+        percent(row.rpsOfRaw),
+      ]);
+    }
+    const seal = rows.seal;
+    if (scenario.name === 'keep-alive') {
+      goals.push({ what: 'keep-alive: Seal req/s ≥ 90 % of raw tls', met: seal.rpsOfRaw >= 0.9, shown: percent(seal.rpsOfRaw) });
+      goals.push({ what: 'keep-alive: Seal req/s above node:https', met: seal.rpsVsNode > 1, shown: formatRatio(seal.rpsVsNode, 1) });
+    } else {
+      goals.push({ what: 'handshakes/s: Seal no slower than node:https', met: seal.rpsVsNode >= 1, shown: formatRatio(seal.rpsVsNode, 1) });
+    }
+  }
+  console.log('## Results (medians; ratios are medians of same-round ratios)');
+  console.log('');
+  console.log(markdownTable(header, table));
+  console.log('');
+  console.log('In the handshakes scenario every request is a new connection and a full TLS handshake: req/s = handshakes/s, CPU/req = CPU per handshake.');
+  console.log('');
+  console.log('## Targets');
+  for (const g of goals) console.log(`  ${g.met ? 'met   ' : 'MISSED'}  ${g.what}: ${g.shown}`);
+  console.log('');
+  console.log(
+    `Measured ${env.date.slice(0, 10)}, node ${process.version}, ${env.cpuModel}` +
+      (env.pinned ? '; servers pinned to CPU 0, wrk (1 thread, 50 connections) to CPU 1' : '') +
+      `; median of ${settings.rounds} × ${settings.seconds} s runs.`,
+  );
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`bench/tls.js: ${error.message}`);
+  process.exitCode = 1;
+}
+process.exit();
