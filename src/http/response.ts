@@ -312,6 +312,8 @@ export class Response {
     else if (this.framing === Framing.None && this.status === 304 && this.declaredLength >= 0) {
       head += 'Content-Length: ' + this.declaredLength + '\r\n';
     }
+    // RFC 9110 §15.3.6: a 205 has no content, and framing must say so (RFC 9112 §6.3 does not).
+    else if (this.status === 205) head += 'Content-Length: 0\r\n';
     this.keepAlive = this.keepAlive && channel.mayKeepAlive();
     if (!this.keepAlive) head += 'Connection: close\r\n';
     else if (channel.versionMinor === 0) head += 'Connection: keep-alive\r\n';

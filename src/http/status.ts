@@ -63,7 +63,7 @@ const CLASS_PHRASES: Readonly<Record<number, string>> = {
   5: 'Server Error',
 };
 
-/** RFC 9110 §6.4.1: 1xx, 204 and 304 responses never have content. */
+/** RFC 9110 §6.4.1: 1xx, 204 and 304 responses never have content; §15.3.6: nor does 205. */
 export function statusHasBody(status: number): boolean {
-  return status >= 200 && status !== 204 && status !== 304;
+  return status >= 200 && status !== 204 && status !== 205 && status !== 304;
 }

@@ -223,6 +223,17 @@ describe('framing (RFC 9112 §6)', () => {
     expect(notModified.channel.aborted).toBeUndefined();
   });
 
+  it('RFC 9110 §15.3.6 205 Reset Content: no content, framed by Content-Length: 0', () => {
+    const { channel, res } = setup();
+    res.status = 205;
+    res.end('ignored');
+    const r = channel.response();
+    expect(r.status).toBe(205);
+    expect(header(r, 'content-length')).toBe('0');
+    expect(channel.text()).toMatch(/\r\n\r\n$/);
+    expect(channel.endedWith).toBe(true);
+  });
+
   it('a declared Content-Length that the whole body does not match is refused before anything is sent', () => {
     const { channel, res } = setup();
     res.setHeader('Content-Length', 10);
