@@ -11,9 +11,9 @@
  * `{ requests, cpu }`: requests the app answered so far and `process.cpuUsage()`. The process
  * exits when the channel closes.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { helloApp } from './fetch-app.js';
+import { launchServerProcess } from './launch.js';
 
 export const SERVER_NAMES = ['seal', 'hono-node'];
 /** `--reference`: Seal answering the same bytes with a plain handler, no Hono, no adapter. */
@@ -58,52 +58,12 @@ async function startHonoNode() {
   });
 }
 
-/** How long a server may take to print its listening line. */
-const START_TIMEOUT_MS = 10_000;
-
 /**
  * Starts server `name` in a child process pinned to `cpu` (a `taskset -c` list) when given, with
  * `nodeArgs` for node (e.g. `--cpu-prof`); resolves once it listens.
  */
-export function launchServer(name, { cpu, nodeArgs = [] } = {}) {
-  const script = fileURLToPath(import.meta.url);
-  const node = [process.execPath, ...nodeArgs, script, name];
-  const [command, args] = cpu === undefined ? [node[0], node.slice(1)] : ['taskset', ['-c', cpu, ...node]];
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const stats = () =>
-    new Promise((resolve, reject) => {
-      if (!child.connected) return reject(new Error(`${name} server is gone`));
-      child.once('message', (m) => resolve({ requests: m.requests, cpuUs: m.cpu.user + m.cpu.system }));
-      child.send('stats');
-    });
-  const stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`${name} server did not start within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} server exited (${signal ?? code}) before listening`));
-    });
-    child.stdout.setEncoding('utf8').on('data', (text) => {
-      out += text;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolve({ name, url: match[1], pid: child.pid, stats, stop });
-    });
-  });
+export function launchServer(name, options = {}) {
+  return launchServerProcess(fileURLToPath(import.meta.url), name, options);
 }
 
 const STARTERS = { seal: startSeal, 'hono-node': startHonoNode, [REFERENCE]: startSealPlain };

@@ -12,10 +12,10 @@
  * with `{ requests, cpu }`: requests answered so far and `process.cpuUsage()` (µs, all threads),
  * so the benchmark can charge CPU time to requests. The process exits when the channel closes.
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { launchServerProcess } from './launch.js';
 
 export const SERVER_NAMES = ['seal', 'node-http', 'raw'];
 
@@ -181,58 +181,11 @@ async function startRaw() {
 // --- the parent's side -----------------------------------------------------------------------------
 
 /**
- * @typedef {{ requests: number, cpuUs: number }} ServerStats
- * @typedef {{ name: string, url: string, pid: number, stats(): Promise<ServerStats>,
- *   stop(): void }} ServerProcess
- */
-
-/** How long a server may take to print its listening line. */
-const START_TIMEOUT_MS = 10_000;
-
-/**
  * Starts server `name` in a child process, pinned to `cpu` (a `taskset -c` list) when given, with
  * `nodeArgs` given to node (e.g. `--cpu-prof`), and resolves once it listens.
- * @param {string} name
- * @param {{ cpu?: string, nodeArgs?: string[] }} [options]
- * @returns {Promise<ServerProcess>}
  */
-export function launchServer(name, { cpu, nodeArgs = [] } = {}) {
-  const script = fileURLToPath(import.meta.url);
-  const node = [process.execPath, ...nodeArgs, script, name];
-  // taskset execs node, so the child's pid is the server's: the IPC channel passes through.
-  const [command, args] = cpu === undefined ? [node[0], node.slice(1)] : ['taskset', ['-c', cpu, ...node]];
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const stats = () =>
-    new Promise((resolve, reject) => {
-      if (!child.connected) return reject(new Error(`${name} server is gone`));
-      child.once('message', (m) => resolve({ requests: m.requests, cpuUs: m.cpu.user + m.cpu.system }));
-      child.send('stats');
-    });
-  const stop = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`${name} server did not start within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} server exited (${signal ?? code}) before listening`));
-    });
-    child.stdout.setEncoding('utf8').on('data', (text) => {
-      out += text;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolve({ name, url: match[1], pid: child.pid, stats, stop });
-    });
-  });
+export function launchServer(name, options = {}) {
+  return launchServerProcess(fileURLToPath(import.meta.url), name, options);
 }
 
 // --- the process ------------------------------------------------------------------------------------

@@ -19,10 +19,10 @@
  * `{ requests, cpu }` (requests answered so far, `process.cpuUsage()`), and the process exits
  * when the channel closes.
  */
-import { spawn } from 'node:child_process';
 import https from 'node:https';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { launchServerProcess } from './launch.js';
 
 export const TLS_SERVER_NAMES = ['seal', 'node-https', 'raw-tls'];
 export const TLS_SERVER_LABELS = { seal: 'Seal', 'node-https': 'node:https', 'raw-tls': 'raw tls' };
@@ -120,51 +120,14 @@ function listen(server) {
 
 // --- the parent's side -----------------------------------------------------------------------------
 
-const START_TIMEOUT_MS = 10_000;
-
 /**
  * Starts TLS server `name` in a child process, pinned to `cpu` when given, with the PEM `cert` and
  * `key`; resolves once it listens, with the same shape as load-servers.js's `launchServer`.
- * @returns {Promise<import('./load-servers.js').ServerProcess>}
+ * @returns {Promise<import('./launch.js').ServerProcess>}
  */
 export function launchTlsServer(name, { cpu, cert, key }) {
-  const node = [process.execPath, fileURLToPath(import.meta.url), name];
-  const [command, args] = cpu === undefined ? [node[0], node.slice(1)] : ['taskset', ['-c', cpu, ...node]];
-  const child = spawn(command, args, {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: { ...process.env, SEAL_TLS_CERT: cert, SEAL_TLS_KEY: key },
-  });
-  const stats = () =>
-    new Promise((resolve, reject) => {
-      if (!child.connected) return reject(new Error(`${name} server is gone`));
-      child.once('message', (m) => resolve({ requests: m.requests, cpuUs: m.cpu.user + m.cpu.system }));
-      child.send('stats');
-    });
-  const stop = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`${name} server did not start within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} server exited (${signal ?? code}) before listening`));
-    });
-    child.stdout.setEncoding('utf8').on('data', (text) => {
-      out += text;
-      const match = /listening on (https:\/\/\S+)/.exec(out);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolve({ name, url: match[1], pid: child.pid, stats, stop });
-    });
-  });
+  const env = { ...process.env, SEAL_TLS_CERT: cert, SEAL_TLS_KEY: key };
+  return launchServerProcess(fileURLToPath(import.meta.url), name, { cpu, env });
 }
 
 // --- the process ------------------------------------------------------------------------------------

@@ -1,0 +1,62 @@
+/**
+ * Starts a benchmark server in a child process: `script name` run by node, pinned to a core with
+ * taskset when asked, with an IPC channel for its counters. Resolves once the child prints
+ * `listening on http(s)://…`. Every server module of the load benchmarks launches through this.
+ */
+import { spawn } from 'node:child_process';
+
+/** How long a server may take to print its listening line. */
+const START_TIMEOUT_MS = 10_000;
+
+/**
+ * @typedef {{ requests: number, cpuUs: number }} ServerStats
+ * @typedef {{ name: string, url: string, pid: number, stats(): Promise<ServerStats>,
+ *   stop(): Promise<void> }} ServerProcess
+ */
+
+/**
+ * @param {string} script  the server module's file (it picks its server by `name`)
+ * @param {string} name
+ * @param {{ cpu?: string, nodeArgs?: string[], env?: NodeJS.ProcessEnv }} [options]
+ * @returns {Promise<ServerProcess>}
+ */
+export function launchServerProcess(script, name, { cpu, nodeArgs = [], env } = {}) {
+  const node = [process.execPath, ...nodeArgs, script, name];
+  // taskset execs node, so the child's pid is the server's: the IPC channel passes through.
+  const [command, args] = cpu === undefined ? [node[0], node.slice(1)] : ['taskset', ['-c', cpu, ...node]];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: env ?? process.env });
+  const stats = () =>
+    new Promise((resolve, reject) => {
+      if (!child.connected) return reject(new Error(`${name} server is gone`));
+      child.once('message', (m) => resolve({ requests: m.requests, cpuUs: m.cpu.user + m.cpu.system }));
+      child.send('stats');
+    });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${name} server did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} server exited (${signal ?? code}) before listening`));
+    });
+    child.stdout.setEncoding('utf8').on('data', (text) => {
+      out += text;
+      const match = /listening on (https?:\/\/\S+)/.exec(out);
+      if (match === null) return;
+      clearTimeout(timer);
+      resolve({ name, url: match[1], pid: child.pid, stats, stop });
+    });
+  });
+}
