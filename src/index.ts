@@ -9,7 +9,7 @@ export { RequestHead, Fields, type HttpVersion } from './http/head.js';
 export { SealError, ErrorCode, statusOf } from './http/errors.js';
 export { resolveLimits, DEFAULT_PARSER_LIMITS, type ParserLimits } from './http/limits.js';
 export { reasonPhrase } from './http/status.js';
-export { parseUrlencoded, type FieldMap } from './form/urlencoded.js';
+export { parseUrlencoded, parseUrlencodedBytes, type FieldMap } from './form/urlencoded.js';
 export { TcpServer, Connection, ByteReader, ByteWriter, type ConnectionHandler, type SocketAddress } from './net/index.js';
 export { cipherLine } from './http/request.js';
 export {

@@ -26,7 +26,7 @@
  */
 import { FormError, FormErrorCode } from './errors.js';
 import { MAX_FIELD_BYTES, MAX_FIELDS } from './limits.js';
-import { percentDecodeAscii, percentDecodeBytes, utf8Decode } from './percent.js';
+import { percentDecode, percentDecodeAscii, percentDecodeBytes, utf8Decode } from './percent.js';
 
 /** Field name → every value, in order. No prototype: `__proto__` is an ordinary field name. */
 export type FieldMap = Record<string, string[]>;
@@ -266,6 +266,23 @@ export class UrlencodedParser {
       }
     } finally {
       if (shared) textScratchInUse = false;
+      this.chunkBuf = EMPTY;
+      this.hint = '';
+    }
+    return this.finish();
+  }
+
+  /**
+   * Parses a whole body held as bytes, buf[start, end), then finish(): as execute() and finish()
+   * would, but the last field is read in place rather than carried over for a chunk that will not
+   * come. Returns what finish() returns.
+   */
+  parseBytes(buf: Uint8Array, start = 0, end = buf.length): boolean {
+    if (this.error !== null) return false;
+    this.hintState = HINT_UNKNOWN;
+    try {
+      this.run(buf, start, end, true);
+    } finally {
       this.chunkBuf = EMPTY;
       this.hint = '';
     }
@@ -566,7 +583,82 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
  * `options.limits` says otherwise) it throws the FormError.
  */
 export function parseUrlencoded(text: string, options: UrlencodedOptions = {}): FieldMap {
-  const parser = new UrlencodedParser(null, { keepBlankValues: options.keepBlankValues ?? true, limits: options.limits });
+  const keepBlankValues = options.keepBlankValues ?? true;
+  const limits = options.limits === undefined ? DEFAULT_URLENCODED_LIMITS : resolveUrlencodedLimits(options.limits);
+  const fields = parseAsciiText(text, keepBlankValues, limits);
+  if (fields !== null) return fields;
+  const parser = new UrlencodedParser(null, { keepBlankValues, limits });
   if (!parser.parseText(text)) throw parser.error!;
   return parser.fields;
+}
+
+/**
+ * Parses a whole body held as bytes (a request body read in full), as parseUrlencoded parses text.
+ * Over a limit it throws the FormError.
+ */
+export function parseUrlencodedBytes(bytes: Uint8Array, options: UrlencodedOptions = {}): FieldMap {
+  const parser = new UrlencodedParser(null, { keepBlankValues: options.keepBlankValues ?? true, limits: options.limits });
+  if (!parser.parseBytes(bytes)) throw parser.error!;
+  return parser.fields;
+}
+
+/**
+ * The common case of parseUrlencoded, read straight from the string: text of ASCII only, within
+ * every limit. For ASCII a code unit is a byte, so the limits count the same as the parser's and
+ * a field without "%" or "+" is a slice of the text. Null as soon as the text needs more — a
+ * character past 0x7F (its bytes are UTF-8) or a limit crossed (the parser reports it, with its
+ * offset) — and the caller starts over with the byte parser; nothing was handed out by then.
+ */
+function parseAsciiText(text: string, keepBlankValues: boolean, limits: UrlencodedLimits): FieldMap | null {
+  const fields = emptyFieldMap();
+  const length = text.length;
+  let count = 0;
+  let p = 0;
+  while (p < length) {
+    if (text.charCodeAt(p) === AMPERSAND) {
+      p++;
+      continue;
+    }
+    if (++count > limits.maxFields) return null;
+    const nameStart = p;
+    let nameFlags = 0;
+    let c = 0;
+    for (; p < length; p++) {
+      c = text.charCodeAt(p);
+      if (c === EQUALS || c === AMPERSAND) break;
+      if (c === PERCENT) nameFlags |= HAS_PERCENT;
+      else if (c === PLUS) nameFlags |= HAS_PLUS;
+      else if (c > 0x7f) return null;
+    }
+    const nameEnd = p;
+    if (nameEnd - nameStart > limits.maxFieldNameBytes) return null;
+    let valueStart = p;
+    let valueFlags = 0;
+    if (p < length && c === EQUALS) {
+      valueStart = ++p;
+      for (; p < length; p++) {
+        c = text.charCodeAt(p);
+        if (c === AMPERSAND) break;
+        if (c === PERCENT) valueFlags |= HAS_PERCENT;
+        else if (c === PLUS) valueFlags |= HAS_PLUS;
+        else if (c > 0x7f) return null;
+      }
+      if (p - valueStart > limits.maxFieldBytes) return null;
+    }
+    // p is at the "&" that ends the field, or at the end of the text.
+    const blank = valueStart === p;
+    if (blank && !keepBlankValues) continue;
+    const name = decodeAsciiPart(text, nameStart, nameEnd, nameFlags);
+    const value = blank ? '' : decodeAsciiPart(text, valueStart, p, valueFlags);
+    const list = fields[name];
+    if (list === undefined) fields[name] = [value];
+    else list.push(value);
+  }
+  return fields;
+}
+
+/** text[start, end) of ASCII decoded as a name or value: a slice when it has no "%" or "+". */
+function decodeAsciiPart(text: string, start: number, end: number, flags: number): string {
+  if (flags === 0) return text.slice(start, end);
+  return percentDecodeAscii(text, start, end) ?? percentDecode(text, true, start, end);
 }

@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FormError } from '../../src/form/errors.ts';
-import { parseUrlencoded, UrlencodedParser, type FieldMap, type UrlencodedLimits } from '../../src/form/urlencoded.ts';
+import { parseUrlencoded, parseUrlencodedBytes, UrlencodedParser, type FieldMap, type UrlencodedLimits } from '../../src/form/urlencoded.ts';
 import { runs } from '../support/runs.ts';
 import { MEANINGFUL_GARBAGE, RANDOM_GARBAGE, padPieces, prng, splitAt, type Piece } from '../form/support.ts';
 import { runPieces } from '../form/urlencoded-support.ts';
@@ -97,6 +97,7 @@ describe('urlencoded properties', () => {
         const theirs = reference(text);
         const limits = { maxFields: Infinity, maxFieldNameBytes: Infinity, maxFieldBytes: Infinity };
         expect(parseUrlencoded(text, { limits })).toEqual(grouped(theirs));
+        expect(parseUrlencodedBytes(encoder.encode(text), { limits })).toEqual(grouped(theirs));
         // On ASCII, where Node's URLSearchParams is right (see reference()), exactly it.
         if (/^[\x00-\x7f]*$/.test(text)) expect(theirs).toEqual(params(text));
         expect(runPieces([{ buf: encoder.encode(text), start: 0, end: encoder.encode(text).length }], { limits }).fields).toEqual(theirs);
@@ -173,6 +174,32 @@ describe('urlencoded properties', () => {
         } catch (error) {
           expect(error).toBeInstanceOf(FormError);
         }
+      }),
+      { numRuns: runs(1000) },
+    );
+  });
+
+  it('(c) text, whole bytes and chunks meet a limit alike: the same fields, or the same error at the same offset', () => {
+    const outcome = (parse: () => FieldMap): FieldMap | { code: string; offset: number } => {
+      try {
+        return parse();
+      } catch (error) {
+        if (!(error instanceof FormError)) throw error;
+        return { code: error.code, offset: error.offset };
+      }
+    };
+    fc.assert(
+      fc.property(formTextArb, limitsArb, fc.boolean(), (text, limits, keepBlankValues) => {
+        const bytes = encoder.encode(text);
+        const options = { limits, keepBlankValues };
+        const incremental = outcome(() => {
+          const parser = new UrlencodedParser(null, options);
+          parser.execute(bytes);
+          if (!parser.finish()) throw parser.error!;
+          return parser.fields;
+        });
+        expect(outcome(() => parseUrlencoded(text, options))).toEqual(incremental);
+        expect(outcome(() => parseUrlencodedBytes(bytes, options))).toEqual(incremental);
       }),
       { numRuns: runs(1000) },
     );
