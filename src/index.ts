@@ -11,6 +11,8 @@ export { resolveLimits, DEFAULT_PARSER_LIMITS, type ParserLimits } from './http/
 export { reasonPhrase } from './http/status.js';
 export { parseUrlencoded, parseUrlencodedBytes, type FieldMap } from './form/urlencoded.js';
 export { TcpServer, Connection, ByteReader, ByteWriter, type ConnectionHandler, type SocketAddress } from './net/index.js';
+export { NetError, NET_ERROR_CODES, type NetErrorCode } from './net/index.js';
+export { ProxyHeaderParser, AddressMatcher, type ProxyHeader, type ProxyEndpoint, type ProxyProtocolOptions } from './net/index.js';
 export { cipherLine } from './http/request.js';
 export {
   HttpsServer,

@@ -3,6 +3,7 @@
  * resolution into one frozen object read by every connection.
  */
 import { FormError } from '../form/errors.js';
+import { AddressMatcher } from '../net/ip.js';
 import { SealError } from './errors.js';
 import { resolveLimits, type ParserLimits } from './limits.js';
 import type { Address, Request } from './request.js';
@@ -41,6 +42,14 @@ export interface HttpOptions {
    * go to stderr as one line each; client errors are not logged.
    */
   onError?: ErrorHook;
+  /**
+   * The reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto`/`Forwarded` headers are
+   * believed: addresses, CIDR blocks (`'10.0.0.0/8'`, `'fd00::/8'`) and `'loopback'`,
+   * `'linklocal'`, `'uniquelocal'`. From a peer in the list, `request.client` and
+   * `request.protocol` come from those headers; from any other peer they are ignored. Default:
+   * none (the headers are never read).
+   */
+  trustProxy?: readonly string[];
 }
 
 export interface ResolvedHttpOptions {
@@ -51,6 +60,8 @@ export interface ResolvedHttpOptions {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly onError: ErrorHook;
+  /** Null when no proxy is trusted, so a connection checks nothing. */
+  readonly trustProxy: AddressMatcher | null;
 }
 
 function logServerErrors(error: Error): void {
@@ -63,6 +74,13 @@ function positive(name: string, value: number): number {
   return value;
 }
 
+function trustProxyOf(entries: readonly string[] | undefined): AddressMatcher | null {
+  if (entries === undefined) return null;
+  if (!Array.isArray(entries)) throw new TypeError('trustProxy must be a list of addresses');
+  const matcher = new AddressMatcher(entries);
+  return matcher.empty ? null : matcher;
+}
+
 export function resolveHttpOptions(options: HttpOptions): ResolvedHttpOptions {
   if (typeof options.handler !== 'function') throw new TypeError('handler must be a function');
   const hook = options.onError;
@@ -73,6 +91,7 @@ export function resolveHttpOptions(options: HttpOptions): ResolvedHttpOptions {
     headersTimeoutMs: positive('headersTimeoutMs', options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS),
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     keepAliveTimeoutMs: positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS),
+    trustProxy: trustProxyOf(options.trustProxy),
     onError:
       hook === undefined
         ? logServerErrors

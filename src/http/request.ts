@@ -4,10 +4,12 @@
  */
 import type { Buffer } from 'node:buffer';
 import type { Form } from '../form/fields.js';
+import type { AddressMatcher } from '../net/ip.js';
 import { parseUrlencoded, type FieldMap } from '../form/urlencoded.js';
 import type { RequestBody } from './body.js';
 import type { Fields, HttpVersion, RequestHead } from './head.js';
 import { readForm, type FormOptions } from './form.js';
+import { resolveForwarded, type Protocol } from './forwarded.js';
 import { decodePath, splitTarget, type TargetParts } from './target.js';
 
 export interface Address {
@@ -30,11 +32,14 @@ export function cipherLine(tls: TlsInfo): string {
 }
 
 export interface RequestContext {
+  /** The connection's peer (the socket's, or a PROXY protocol header's). */
   client: Address;
   server: Address;
   tls: TlsInfo | null;
   /** The server's default for `bytes()`, `text()` and `json()`. */
   maxBodyBytes: number;
+  /** Set only when the peer is a trusted proxy: then its forwarding headers are read. */
+  trustProxy?: AddressMatcher | null;
 }
 
 export class Request {
@@ -42,7 +47,11 @@ export class Request {
   readonly head: RequestHead;
   /** The body, as an async iterable of Buffer chunks (views of the socket's chunks). */
   readonly body: RequestBody;
-  readonly client: Address;
+  /**
+   * Who sent the request on this connection: the socket's peer, or the source a PROXY protocol
+   * header named. Behind a trusted HTTP proxy this is the proxy; `client` is who it forwards.
+   */
+  readonly peer: Address;
   readonly server: Address;
   readonly tls: TlsInfo | null;
   /** The server's default cap for `bytes()`, `text()`, `json()` and `form()`. */
@@ -53,14 +62,38 @@ export class Request {
   private decodedQuery: FieldMap | undefined;
   private controller: AbortController | undefined;
   private abortReason: Error | undefined;
+  private readonly trustProxy: AddressMatcher | null;
+  /** What the trusted proxy's headers say, once asked. */
+  private forwarded: { readonly client: Address; readonly protocol: Protocol | null } | undefined;
 
   constructor(head: RequestHead, body: RequestBody, context: RequestContext) {
     this.head = head;
     this.body = body;
-    this.client = context.client;
+    this.peer = context.client;
+    this.trustProxy = context.trustProxy ?? null;
     this.server = context.server;
     this.tls = context.tls;
     this.maxBodyBytes = context.maxBodyBytes;
+  }
+
+  /**
+   * The client: the peer, unless the peer is a trusted proxy (`trustProxy`) whose forwarding
+   * headers name another (then its port is the one `Forwarded: for=` gave, else 0, and its family
+   * `''` for `unknown` or an obfuscated name). Resolved on first use.
+   */
+  get client(): Address {
+    if (this.trustProxy === null) return this.peer;
+    return (this.forwarded ??= this.resolveForwarded(this.trustProxy)).client;
+  }
+
+  /**
+   * `'https'` over TLS, else `'http'` — unless the peer is a trusted proxy that says (in
+   * `X-Forwarded-Proto` or `Forwarded: proto=`) which one the client used to reach it.
+   */
+  get protocol(): Protocol {
+    const own: Protocol = this.tls === null ? 'http' : 'https';
+    if (this.trustProxy === null) return own;
+    return (this.forwarded ??= this.resolveForwarded(this.trustProxy)).protocol ?? own;
   }
 
   get method(): string {
@@ -146,6 +179,11 @@ export class Request {
     const finishers = this.finishers;
     this.finishers = undefined;
     if (finishers !== undefined) for (const callback of finishers) callback();
+  }
+
+  private resolveForwarded(trust: AddressMatcher): { client: Address; protocol: Protocol | null } {
+    const { client, protocol } = resolveForwarded(this.head.fields, trust);
+    return { client: client === null ? this.peer : { address: client.address, port: client.port, family: client.family }, protocol };
   }
 
   private targetParts(): TargetParts {

@@ -5,6 +5,7 @@
  */
 import type { Connection } from '../net/connection.js';
 import type { ConnectionHandler } from '../net/handler.js';
+import type { ProxyProtocolOptions } from '../net/proxy-listener.js';
 import { TcpServer, type CloseOptions, type TcpServerOptions } from '../net/server.js';
 import { HttpConnection } from './connection.js';
 import { resolveHttpOptions, type HttpOptions, type ResolvedHttpOptions } from './options.js';
@@ -17,6 +18,12 @@ export interface ServerOptions extends HttpOptions {
   port?: number;
   /** Connections open at once; beyond it, new sockets are closed on accept. Default 10 000. */
   maxConnections?: number;
+  /**
+   * Every connection starts with a PROXY protocol header (v1 or v2) from a balancer such as
+   * HAProxy or nginx's stream module; the connection's addresses become the header's. See
+   * TcpServerOptions.proxyProtocol. Default off.
+   */
+  proxyProtocol?: boolean | ProxyProtocolOptions;
 }
 
 /** Runs HTTP on connections accepted by any TcpServer (plain, or TLS through `tlsInfo`). */
@@ -33,11 +40,14 @@ export class HttpService {
 
   /** The stream handler to give a TcpServer. */
   readonly handler: ConnectionHandler = (conn: Connection): void => {
+    const trust = this.options.trustProxy;
     const http = new HttpConnection(conn, this.options, {
       client: conn.clientAddress,
       server: conn.serverAddress,
       tls: this.tlsInfo(conn),
       maxBodyBytes: this.options.maxBodyBytes,
+      // Decided once per connection: a peer that is not a trusted proxy has its headers ignored.
+      trustProxy: trust !== null && trust.matches(conn.clientAddress.address) ? trust : null,
     });
     this.live.add(http);
     void conn.closed.then(() => this.live.delete(http));
@@ -78,6 +88,7 @@ export class HttpServer {
       host: options.host,
       port: options.port,
       maxConnections: options.maxConnections,
+      proxyProtocol: options.proxyProtocol,
       handler: this.service.handler,
       // The connection loop answers what a client sent before its FIN, then closes.
       allowHalfOpen: true,

@@ -54,16 +54,24 @@ export class Connection {
   #writer: ByteWriter | undefined;
   #linger: NodeJS.Timeout | undefined;
 
-  /** @internal `reportError` receives socket errors that are not routine peer aborts. */
-  constructor(server: TcpServer, socket: Socket, reportError: (err: Error, conn: Connection) => void) {
+  /**
+   * @internal `reportError` receives socket errors that are not routine peer aborts. `addresses`
+   * replaces the socket's own, when a PROXY protocol header named the real ends.
+   */
+  constructor(
+    server: TcpServer,
+    socket: Socket,
+    reportError: (err: Error, conn: Connection) => void,
+    addresses?: { readonly client: SocketAddress; readonly server: SocketAddress },
+  ) {
     this.server = server;
     this.socket = socket;
-    this.clientAddress = {
+    this.clientAddress = addresses?.client ?? {
       address: socket.remoteAddress ?? '',
       port: socket.remotePort ?? 0,
       family: socket.remoteFamily ?? '',
     };
-    this.serverAddress = {
+    this.serverAddress = addresses?.server ?? {
       address: socket.localAddress ?? '',
       port: socket.localPort ?? 0,
       family: socket.localFamily ?? '',

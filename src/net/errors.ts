@@ -19,6 +19,16 @@ export const NET_ERROR_CODES = {
   SERVER_STATE: 'SERVER_STATE',
   /** A handler threw or rejected with something that is not an `Error`. */
   HANDLER_FAILED: 'HANDLER_FAILED',
+  /** A PROXY protocol listener read bytes that are not a valid v1 or v2 header; the socket was closed. */
+  PROXY_HEADER_INVALID: 'PROXY_HEADER_INVALID',
+  /** A v1 line longer than 107 bytes, or a v2 header announcing more than its limit. */
+  PROXY_HEADER_TOO_LARGE: 'PROXY_HEADER_TOO_LARGE',
+  /** The peer ended the stream before its PROXY header was complete. */
+  PROXY_HEADER_INCOMPLETE: 'PROXY_HEADER_INCOMPLETE',
+  /** No complete PROXY header within the listener's timeout; the socket was closed. */
+  PROXY_HEADER_TIMEOUT: 'PROXY_HEADER_TIMEOUT',
+  /** A peer outside the PROXY listener's `trusted` list connected; the socket was closed unread. */
+  PROXY_PEER_UNTRUSTED: 'PROXY_PEER_UNTRUSTED',
 } as const;
 
 export type NetErrorCode = (typeof NET_ERROR_CODES)[keyof typeof NET_ERROR_CODES];

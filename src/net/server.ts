@@ -2,6 +2,13 @@ import * as net from 'node:net';
 import { Connection, type SocketAddress } from './connection.js';
 import { NET_ERROR_CODES, NetError } from './errors.js';
 import { runConnectionHandler, type ConnectionHandler } from './handler.js';
+import {
+  addressesOf,
+  readProxyHeader,
+  resolveProxyProtocol,
+  type ProxyProtocolOptions,
+  type ResolvedProxyProtocol,
+} from './proxy-listener.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 /** Enough for a busy single process; each socket costs a file descriptor and some kernel memory. */
@@ -34,7 +41,17 @@ export interface TcpServerOptions {
    * rejected sockets. Default: one line to stderr. Must not throw; if it does, the default runs.
    */
   onError?: (err: Error, conn?: Connection) => void;
+  /**
+   * Every connection starts with a PROXY protocol header (v1 or v2, as HAProxy and nginx's
+   * stream module send it), read before anything else — before the TLS handshake on a TLS
+   * listener. The connection's `clientAddress`/`serverAddress` become the header's (the socket's
+   * own for LOCAL, UNKNOWN and non-IP families). A socket without a valid header in time, or
+   * from a peer outside `trusted`, is closed and reported to `onError`. Default off.
+   */
+  proxyProtocol?: boolean | ProxyProtocolOptions;
 }
+
+type ProxiedAddresses = { readonly client: SocketAddress; readonly server: SocketAddress };
 
 export interface CloseOptions {
   /** Destroy whatever is still open after this long. Default 5 000 ms. */
@@ -61,6 +78,14 @@ export class TcpServer {
   readonly #requestedPort: number;
   readonly #handler: ConnectionHandler;
   readonly #onError: (err: Error, conn?: Connection) => void;
+  readonly #proxyProtocol: ResolvedProxyProtocol | null;
+  /**
+   * Addresses from PROXY headers, by the socket's own four-tuple (unique while it is open): a TLS
+   * listener hands #accept its TLS socket, not the raw one the header was read from.
+   */
+  readonly #proxied = new Map<string, ProxiedAddresses>();
+  /** Sockets still waiting for their PROXY header; close() destroys them at once. */
+  readonly #awaitingHeader = new Set<net.Socket>();
 
   readonly #connections = new Set<Connection>();
   /** Every socket the listener accepted, including ones not (yet) wrapped, e.g. in a TLS handshake. */
@@ -80,6 +105,7 @@ export class TcpServer {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.allowHalfOpen = options.allowHalfOpen ?? false;
     this.#onError = options.onError ?? writeErrorToStderr;
+    this.#proxyProtocol = resolveProxyProtocol(options.proxyProtocol);
   }
 
   /** Open connections, for tests and protocol layers (e.g. to count or inspect them). */
@@ -117,7 +143,14 @@ export class TcpServer {
     if (this.#listening !== undefined || this.#closing) {
       return Promise.reject(new NetError(NET_ERROR_CODES.SERVER_STATE, 'listen() on a server that is listening or closed'));
     }
-    const listener = this.createListener((socket) => this.#accept(socket));
+    const protocolListener = this.createListener((socket) => this.#accept(socket));
+    // With the PROXY protocol, a plain listener reads the header and then hands the socket to
+    // the protocol's listener (plain or TLS), which is never bound itself.
+    const proxy = this.#proxyProtocol;
+    const listener =
+      proxy === null
+        ? protocolListener
+        : net.createServer({ allowHalfOpen: this.allowHalfOpen }, (socket) => this.#readProxyHeader(socket, proxy, protocolListener));
     listener.on('connection', (socket: net.Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
@@ -167,6 +200,7 @@ export class TcpServer {
     const listener = this.#listener;
     // net.Server#close calls back only once every socket it accepted has closed, too.
     const listenerClosed = listener === undefined ? Promise.resolve() : new Promise<void>((resolve) => listener.close(() => resolve()));
+    for (const socket of this.#awaitingHeader) socket.destroy();
     for (const conn of this.#connections) {
       if (isIdle(conn)) conn.close();
     }
@@ -203,7 +237,12 @@ export class TcpServer {
     }
     // Responses are written whole; Nagle's delay would only add latency to each one's last segment.
     socket.setNoDelay(true);
-    const conn = new Connection(this, socket, (err, c) => this.#report(err, c));
+    const conn = new Connection(
+      this,
+      socket,
+      (err, c) => this.#report(err, c),
+      this.#proxied.size === 0 ? undefined : this.#proxied.get(fourTuple(socket)),
+    );
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (this.idleTimeoutMs > 0) {
@@ -215,6 +254,48 @@ export class TcpServer {
     runConnectionHandler(this.#handler, conn, (err, c) => this.#report(err, c));
   }
 
+  #readProxyHeader(socket: net.Socket, proxy: ResolvedProxyProtocol, protocolListener: net.Server): void {
+    if (this.#closing || socket.destroyed || socket.remoteAddress === undefined) {
+      socket.destroy();
+      return;
+    }
+    const peer = `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
+    if (proxy.trusted !== null && !proxy.trusted.matches(socket.remoteAddress)) {
+      socket.destroy();
+      this.#report(new NetError(NET_ERROR_CODES.PROXY_PEER_UNTRUSTED, `closed ${peer}: not a trusted PROXY protocol sender`));
+      return;
+    }
+    this.#awaitingHeader.add(socket);
+    readProxyHeader(socket, proxy.timeoutMs, (result) => {
+      this.#awaitingHeader.delete(socket);
+      if (result === null) {
+        socket.destroy();
+        return;
+      }
+      if (result instanceof NetError) {
+        socket.destroy();
+        this.#report(new NetError(result.code, `closed ${peer}: ${result.message}`, { cause: result }));
+        return;
+      }
+      if (this.#closing || socket.destroyed) {
+        socket.destroy();
+        return;
+      }
+      const addresses = addressesOf(result);
+      if (addresses !== null) {
+        const key = fourTuple(socket);
+        this.#proxied.set(key, addresses);
+        socket.once('close', () => this.#proxied.delete(key));
+      }
+      // After the 'readable' listener's removal has settled (Node re-evaluates the flowing mode
+      // on the next tick), so the next reader finds the socket as a fresh one.
+      process.nextTick(() => {
+        if (socket.destroyed) return;
+        protocolListener.emit('connection', socket);
+      });
+    });
+  }
+
   #report(err: Error, conn?: Connection): void {
     try {
       this.#onError(err, conn);
@@ -223,6 +304,10 @@ export class TcpServer {
       writeErrorToStderr(hookFailure instanceof Error ? hookFailure : new Error(String(hookFailure)));
     }
   }
+}
+
+function fourTuple(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
 }
 
 /** Whether close() may close `conn` now without cutting off work in progress. */
