@@ -48,14 +48,15 @@ const PLAIN_HOST = /^(?:(?:[a-z0-9_-]+\.)*[a-z_][a-z0-9_-]*\.?|(?:(?:25[0-5]|2[0
 const URL_REWRITES = /["'<>\\`{}]|\/(?:\.|%2e){1,2}(?:[/?]|$)/i;
 
 /**
- * The request's URL as `new Request()` would serialize it: the scheme of the connection, the
+ * The request's URL as `new Request()` would serialize it: the scheme the client used, the
  * Host field (or the server's address for an HTTP/1.0 request without one) and the target.
  * Strings are joined when the result is already what the URL parser would produce; otherwise it
  * is parsed. A target that cannot be an http(s) URL is refused with 400.
  */
 export function requestUrl(request: SealRequest): string {
   const target = request.target;
-  const scheme = request.tls === null ? 'http' : 'https';
+  // The client's scheme: the connection's, or what a trusted proxy says the client used.
+  const scheme = request.protocol;
   if (target.charCodeAt(0) === 0x2f /* / */) {
     const fields = request.headers;
     const at = fields.indexOf('host');

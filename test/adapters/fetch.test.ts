@@ -420,3 +420,14 @@ describe('the ways to run a fetch application', () => {
     }
   });
 });
+
+describe('behind a trusted proxy', () => {
+  it("the URL has the scheme the client used, as the proxy's X-Forwarded-Proto says; an untrusted peer's is ignored", async () => {
+    const app = (request: Request) => new Response(request.url);
+    const trusted = await startFetch(app, { trustProxy: ['127.0.0.1'] });
+    const untrusted = await startFetch(app);
+    const headers = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.9' };
+    expect(await (await fetch(`${trusted.base}/a?b=1`, { headers })).text()).toBe(`https://127.0.0.1:${trusted.port}/a?b=1`);
+    expect(await (await fetch(`${untrusted.base}/a?b=1`, { headers })).text()).toBe(`http://127.0.0.1:${untrusted.port}/a?b=1`);
+  });
+});
