@@ -19,6 +19,7 @@ const SUITES = [
   'tls', //          Seal over TLS vs node:https vs a raw tls ceiling; handshakes per second
   'forms', //        multipart vs busboy, urlencoded vs URLSearchParams, node:querystring, fast-querystring
   'upload-memory', // the demo server's peak RSS growth while a 1 GiB multipart upload streams to it
+  'reliability', //  memory per idle connection vs node:http, slowloris, a soak, close() under load
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
