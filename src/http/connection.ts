@@ -77,7 +77,6 @@ export class HttpConnection implements RequestSink {
     const socket = this.socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
-    socket.once('close', () => this.onClose());
   }
 
   // --- reading --------------------------------------------------------------------------------------
@@ -169,7 +168,8 @@ export class HttpConnection implements RequestSink {
     exchange.body.fail(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the client ended inside a request body'));
   }
 
-  private onClose(): void {
+  /** The socket closed. Called by the service that made this connection (Connection.onClose). */
+  onClose(): void {
     this.closing = true;
     this.input = null;
     const exchange = this.exchange;

@@ -169,6 +169,9 @@ export class RequestParser {
       else p = this.readChunked(buf, p, end);
     }
     this.consumed += p - start;
+    // A chunk read to its end is not scanned again: its word view would only keep its memory
+    // alive while the connection idles.
+    if (p === end) this.wordsOf = this.words = null;
     return p - start;
   }
 

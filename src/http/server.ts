@@ -50,7 +50,10 @@ export class HttpService {
       trustProxy: trust !== null && trust.matches(conn.clientAddress.address) ? trust : null,
     });
     this.live.add(http);
-    void conn.closed.then(() => this.live.delete(http));
+    conn.onClose(() => {
+      http.onClose();
+      this.live.delete(http);
+    });
     this.startSweeping();
   };
 

@@ -44,8 +44,6 @@ export class Connection {
   readonly socket: Socket;
   readonly clientAddress: SocketAddress;
   readonly serverAddress: SocketAddress;
-  /** Resolves once the socket is closed; never rejects. */
-  readonly closed: Promise<void>;
 
   #state: ConnectionState = 'new';
   #closing = false;
@@ -53,16 +51,24 @@ export class Connection {
   #reader: ByteReader | undefined;
   #writer: ByteWriter | undefined;
   #linger: NodeJS.Timeout | undefined;
+  // What runs when the socket closes. An idle connection is mostly these few fields, so the
+  // promise is made only when asked for and the callbacks share one 'close' listener.
+  #closedPromise: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+  #closeCallbacks: (() => void)[] | undefined;
+  readonly #forget: ((conn: Connection) => void) | undefined;
 
   /**
    * @internal `reportError` receives socket errors that are not routine peer aborts. `addresses`
-   * replaces the socket's own, when a PROXY protocol header named the real ends.
+   * replaces the socket's own, when a PROXY protocol header named the real ends. `forget` is the
+   * server's, called first when the socket closes.
    */
   constructor(
     server: TcpServer,
     socket: Socket,
     reportError: (err: Error, conn: Connection) => void,
     addresses?: { readonly client: SocketAddress; readonly server: SocketAddress },
+    forget?: (conn: Connection) => void,
   ) {
     this.server = server;
     this.socket = socket;
@@ -76,17 +82,46 @@ export class Connection {
       port: socket.localPort ?? 0,
       family: socket.localFamily ?? '',
     };
+    this.#forget = forget;
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.#error ??= err;
       if (err.code === undefined || !ROUTINE_SOCKET_ERRORS.has(err.code)) reportError(err, this);
     });
-    this.closed = new Promise((resolve) => {
-      socket.once('close', () => {
-        this.#state = 'closed';
-        if (this.#linger !== undefined) clearTimeout(this.#linger);
-        resolve();
-      });
-    });
+    // 'close' is emitted once: `on` spares the wrapper `once` would make.
+    socket.on('close', () => this.#onSocketClose());
+  }
+
+  /** Resolves once the socket is closed; never rejects. */
+  get closed(): Promise<void> {
+    if (this.#closedPromise === undefined) {
+      this.#closedPromise =
+        this.#state === 'closed' ? Promise.resolve() : new Promise<void>((resolve) => (this.#resolveClosed = resolve));
+    }
+    return this.#closedPromise;
+  }
+
+  /**
+   * Runs `callback` when the socket closes, after the server has let go of the connection and
+   * before `closed` resolves; on a closed connection, in a microtask. Callbacks run in the order
+   * they were added. The protocol layer's cleanup hook: cheaper than a listener or a promise each.
+   */
+  onClose(callback: () => void): void {
+    if (this.#state === 'closed') {
+      queueMicrotask(callback);
+      return;
+    }
+    (this.#closeCallbacks ??= []).push(callback);
+  }
+
+  #onSocketClose(): void {
+    this.#state = 'closed';
+    if (this.#linger !== undefined) clearTimeout(this.#linger);
+    this.#forget?.(this);
+    const callbacks = this.#closeCallbacks;
+    this.#closeCallbacks = undefined;
+    if (callbacks !== undefined) for (const callback of callbacks) callback();
+    this.#resolveClosed?.();
+    this.#resolveClosed = undefined;
   }
 
   get state(): ConnectionState {

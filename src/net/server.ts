@@ -151,9 +151,15 @@ export class TcpServer {
       proxy === null
         ? protocolListener
         : net.createServer({ allowHalfOpen: this.allowHalfOpen }, (socket) => this.#readProxyHeader(socket, proxy, protocolListener));
+    const sockets = this.#sockets;
+    // One function for every socket ('close' comes once, with the socket as `this`): nothing
+    // allocated per connection beyond the set entry.
+    const untrack = function (this: net.Socket): void {
+      sockets.delete(this);
+    };
     listener.on('connection', (socket: net.Socket) => {
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
+      sockets.add(socket);
+      socket.on('close', untrack);
     });
     this.#listener = listener;
     this.#listening = new Promise<SocketAddress>((resolve, reject) => {
@@ -240,18 +246,18 @@ export class TcpServer {
     const conn = new Connection(
       this,
       socket,
-      (err, c) => this.#report(err, c),
+      this.#reportFor,
       this.#proxied.size === 0 ? undefined : this.#proxied.get(fourTuple(socket)),
+      this.#forget,
     );
     this.#connections.add(conn);
-    socket.once('close', () => this.#connections.delete(conn));
     if (this.idleTimeoutMs > 0) {
       socket.setTimeout(this.idleTimeoutMs);
       socket.once('timeout', () =>
         conn.destroy(new NetError(NET_ERROR_CODES.IDLE_TIMEOUT, `no I/O for ${this.idleTimeoutMs} ms`)),
       );
     }
-    runConnectionHandler(this.#handler, conn, (err, c) => this.#report(err, c));
+    runConnectionHandler(this.#handler, conn, this.#reportFor);
   }
 
   #readProxyHeader(socket: net.Socket, proxy: ResolvedProxyProtocol, protocolListener: net.Server): void {
@@ -295,6 +301,10 @@ export class TcpServer {
       });
     });
   }
+
+  // Made once per server and shared by its connections.
+  readonly #reportFor = (err: Error, conn: Connection): void => this.#report(err, conn);
+  readonly #forget = (conn: Connection): void => void this.#connections.delete(conn);
 
   #report(err: Error, conn?: Connection): void {
     try {
