@@ -17,7 +17,7 @@ import { Form, type FileEntry } from '../form/fields.js';
 import type { MultipartLimits } from '../form/limits.js';
 import { MultipartParser, type PartInfo } from '../form/multipart.js';
 import { boundaryOf, parseContentType } from '../form/params.js';
-import { UrlencodedParser, emptyFieldMap, parseUrlencoded, type FieldMap, type UrlencodedLimits } from '../form/urlencoded.js';
+import { UrlencodedParser, emptyFieldMap, parseUrlencodedBytes, type FieldMap, type UrlencodedLimits } from '../form/urlencoded.js';
 import { RequestBody } from './body.js';
 import { ErrorCode, SealError } from './errors.js';
 import type { Request } from './request.js';
@@ -85,7 +85,9 @@ async function readUrlencoded(source: AsyncIterable<Buffer>, options: FormOption
  */
 export async function formOfBytes(body: Buffer, contentType: string | undefined, options: FormOptions = {}): Promise<Form | null> {
   const essence = contentType === undefined ? undefined : parseContentType(contentType)?.essence;
-  if (essence === URLENCODED) return new Form(parseUrlencoded(body.toString('utf8'), { keepBlankValues: options.keepBlankValues ?? false }));
+  // From the bytes (WHATWG URL §5.1), as request.form() reads them: decoding the body as UTF-8 first
+  // would make a byte that is not UTF-8 before an escape ("\xC2%B0", "°") a U+FFFD of its own.
+  if (essence === URLENCODED) return new Form(parseUrlencodedBytes(body, { keepBlankValues: options.keepBlankValues ?? false }));
   if (essence !== MULTIPART) return null;
   if ((options.files ?? 'temp') === 'temp') throw new TypeError("formOfBytes keeps files in 'memory' or 'discard's them");
   return readMultipart([body], boundaryOf(contentType), options, body.length, () => undefined);
