@@ -38,8 +38,9 @@ export interface HttpOptions {
   keepAliveTimeoutMs?: number;
   /**
    * Called for every error: malformed requests and timeouts (SealErrors with a 4xx status),
-   * handler failures, broken responses. Default: server-side failures (5xx and non-Seal errors)
-   * go to stderr as one line each; client errors are not logged.
+   * requests refused as not implemented (501, 505), handler failures, broken responses. Default:
+   * the server's own failures (500s and errors that are not Seal's) go to stderr; what a client
+   * caused is not logged, so no client can fill the log.
    */
   onError?: ErrorHook;
   /**
@@ -65,7 +66,8 @@ export interface ResolvedHttpOptions {
 }
 
 function logServerErrors(error: Error): void {
-  if ((error instanceof SealError || error instanceof FormError) && error.status < 500) return;
+  // 501 and 505 refuse what a client asked for; only a 500 is the server's own failure.
+  if ((error instanceof SealError || error instanceof FormError) && error.status !== 500) return;
   process.stderr.write(`seal: ${error.stack ?? error.message}\n`);
 }
 

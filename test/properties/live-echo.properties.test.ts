@@ -233,9 +233,8 @@ describe('live echo server (seal serve --app echo): generated streams, split, in
       );
       expect(seal.child.exitCode, `seal exited; stderr: ${seal.stderr()}`).toBeNull();
       await checkAlive(seal.port);
-      // The default error hook logs 5xx refusals (501, 505) to stderr; nothing else may be there.
-      const lines = seal.stderr().split('\n').filter((line) => line.startsWith('seal: '));
-      expect(lines.filter((line) => !/^seal: SealError: /.test(line))).toEqual([]);
+      // The default error hook logs only the server's own failures: what clients sent leaves no line.
+      expect(seal.stderr()).toBe('');
     },
     TIME_LIMIT_MS + 60_000,
   );
