@@ -21,19 +21,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echo } from '../../src/apps/echo.js';
 import { SealError } from '../../src/http/errors.js';
 import { serve, type HttpServer } from '../../src/http/server.js';
-import {
-  connectionPlanArb,
-  ERROR_BODY,
-  expectedAnswers,
-  validRequestArb,
-  wireOf,
-  type ConnectionPlan,
-  type MalformedRequest,
-  type ValidRequest,
-} from '../support/echo-model.js';
+import { ERROR_BODY, expectedAnswers, wireOf, type ConnectionPlan, type MalformedRequest, type ValidRequest } from '../support/echo-model.js';
 import { ResponseReader, show, type HttpResponse } from '../support/http-responses.js';
+import { connectionPlanArb } from '../support/malformed-requests.js';
 import { runs } from '../support/runs.js';
 import { connect, sleep, startSeal, type SealProcess } from '../support/seal-process.js';
+import { validRequestArb } from '../support/valid-requests.js';
 
 /** Small, so that a body over the limit is cheap to send; every valid body is far below it. */
 const MAX_BODY_BYTES = 4096;
