@@ -19,6 +19,7 @@ const SUITES = [
   'tls', //          Seal over TLS vs node:https vs a raw tls ceiling; handshakes per second
   'forms', //        multipart vs busboy, urlencoded vs URLSearchParams, node:querystring, fast-querystring
   'upload-memory', // the demo server's peak RSS growth while a 1 GiB multipart upload streams to it
+  'workers', //      seal serve --workers 1 vs 2 under wrk on the same cores: req/s, CPU of seal and of wrk
   'reliability', //  memory per idle connection vs node:http, slowloris, a soak, close() under load
 ];
 

@@ -11,6 +11,7 @@ import { hello } from './apps/hello.js';
 import { ModuleError, moduleHandler } from './apps/module.js';
 import { staticApp } from './apps/static.js';
 import { tcpEcho } from './apps/tcp-echo.js';
+import { isWorkerProcess, runWorkers } from './cluster/index.js';
 import { HttpServer } from './http/server.js';
 import { MAX_BODY_BYTES, type Handler } from './http/options.js';
 import { TcpServer } from './net/server.js';
@@ -40,6 +41,9 @@ export interface ServeOptions {
 const USAGE = `usage: seal serve [--app demo|hello|echo|tcp-echo|static] [--root DIR] [--module FILE]
                   [--host HOST] [--port N|none] [--tls-port N] [--cert FILE --key FILE]
                   [--max-body BYTES] [--workers N] [--quiet]`;
+
+/** Far above any machine's core count: a typo such as 1000 is refused rather than forking a thousand processes. */
+const MAX_WORKERS = 256;
 
 class UsageError extends Error {}
 
@@ -115,6 +119,7 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
         break;
       case '--workers':
         options.workers = positiveInteger(flag, value());
+        if (options.workers > MAX_WORKERS) throw new UsageError(`--workers must be at most ${MAX_WORKERS}, got ${options.workers}`);
         break;
       case '--quiet':
         if (inline !== undefined) throw new UsageError('--quiet takes no value');
@@ -128,12 +133,6 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
   if ((options.cert === undefined) !== (options.key === undefined)) throw new UsageError('--cert and --key go together');
   if (options.module !== undefined && appGiven) throw new UsageError('--module and --app exclude each other');
   return options;
-}
-
-/** What this build cannot do yet, refused up front rather than half-done. */
-function unsupported(options: ServeOptions): string | undefined {
-  if (options.workers !== 1) return '--workers above 1 is not available in this version';
-  return undefined;
 }
 
 /** `--app static` needs a folder to serve: a wrong --root is a bad option, not a 404 for every request. */
@@ -191,31 +190,78 @@ async function serve(options: ServeOptions): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const bind = async (server: Stoppable & { listen(): Promise<{ port: number }> }, scheme: string): Promise<void> => {
+  const bind = async (server: Listening, scheme: Scheme): Promise<void> => {
     const address = await server.listen();
     servers.push(server);
     process.stdout.write(`listening on ${url(scheme, options.host, address.port)}\n`);
   };
-  const out = options.quiet ? () => undefined : undefined;
-  if (options.port !== null) {
-    const common = { host: options.host, port: options.port };
-    await bind(
-      options.app === 'tcp-echo'
-        ? new TcpServer({ ...common, handler: tcpEcho({ out }) })
-        : new HttpServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody }),
-      'http',
-    );
-  }
-  if (options.tlsPort !== null) {
-    // The same app, unchanged, over TLS.
-    const common = { ...tlsCredentials(options), host: options.host, port: options.tlsPort };
-    await bind(
-      options.app === 'tcp-echo'
-        ? new TlsServer({ ...common, handler: tcpEcho({ out, describe: describeTls }), onError: tlsErrorLog(options) })
-        : new HttpsServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody }),
-      'https',
-    );
-  }
+  if (options.port !== null) await bind(plainServer(options, handler), 'http');
+  // The same app, unchanged, over TLS.
+  if (options.tlsPort !== null) await bind(tlsServer(options, handler, tlsCredentials(options)), 'https');
+}
+
+type Scheme = 'http' | 'https';
+
+interface Listening extends Stoppable {
+  listen(): Promise<{ port: number }>;
+  readonly address: { port: number } | undefined;
+}
+
+function plainServer(options: ServeOptions, handler: Handler | undefined): Listening {
+  const common = { host: options.host, port: options.port ?? 0 };
+  return options.app === 'tcp-echo'
+    ? new TcpServer({ ...common, handler: tcpEcho({ out: quietOut(options) }) })
+    : new HttpServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody });
+}
+
+function tlsServer(options: ServeOptions, handler: Handler | undefined, credentials: TlsCredentials): Listening {
+  const common = { ...credentials, host: options.host, port: options.tlsPort ?? 0 };
+  return options.app === 'tcp-echo'
+    ? new TlsServer({ ...common, handler: tcpEcho({ out: quietOut(options), describe: describeTls }), onError: tlsErrorLog(options) })
+    : new HttpsServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody });
+}
+
+/** tcp-echo prints to stdout unless told where else; --quiet tells it nowhere. */
+function quietOut(options: ServeOptions): (() => undefined) | undefined {
+  return options.quiet ? () => undefined : undefined;
+}
+
+/** What the primary hands every worker: the TLS credentials, made or read once. */
+interface WorkerSettings {
+  tls: { cert: string; key: string } | null;
+}
+
+/**
+ * `--workers N` above 1: this process is the primary, forking N workers that run this same
+ * command and share its listeners. The primary checks the options (the module too), makes the
+ * TLS certificate once, and prints the `listening on` lines once every worker listens.
+ */
+async function serveWorkers(options: ServeOptions): Promise<void> {
+  if (!isWorkerProcess() && options.module !== undefined) await moduleHandler(options.module);
+  const schemes: Scheme[] = [...(options.port !== null ? ['http' as const] : []), ...(options.tlsPort !== null ? ['https' as const] : [])];
+  await runWorkers<WorkerSettings>({
+    workers: options.workers,
+    settings: () => ({ tls: options.tlsPort === null ? null : pemStrings(tlsCredentials(options)) }),
+    async start(settings) {
+      const handler = options.app === 'tcp-echo' ? undefined : await httpHandler(options);
+      const servers: Listening[] = [];
+      if (options.port !== null) servers.push(plainServer(options, handler));
+      if (settings.tls !== null) servers.push(tlsServer(options, handler, settings.tls));
+      // One after the other, in the same order in every worker: node:cluster shares a `port 0`
+      // listener between workers by the order in which each worker binds its listeners.
+      for (const server of servers) await server.listen();
+      return servers;
+    },
+    onListening(ports) {
+      const lines = ports.map((port, i) => `listening on ${url(schemes[i]!, options.host, port)}\n`);
+      process.stdout.write(lines.join(''));
+    },
+  });
+}
+
+/** Credentials that travel over IPC: PEM text or file paths, as strings. */
+function pemStrings(credentials: TlsCredentials): { cert: string; key: string } {
+  return { cert: credentials.cert.toString(), key: credentials.key.toString() };
 }
 
 /** Failed handshakes are the client's doing: one line each on stderr, none with --quiet. */
@@ -246,9 +292,9 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   try {
     if (command !== 'serve') throw new UsageError(command === undefined ? 'missing command' : `unknown command '${command}'`);
     const options = parseServeArgs(args);
-    const missing = unsupported(options) ?? rootProblem(options);
+    const missing = rootProblem(options);
     if (missing !== undefined) throw new UsageError(missing);
-    await serve(options);
+    await (options.workers > 1 ? serveWorkers(options) : serve(options));
     return undefined; // serving until a signal
   } catch (error) {
     if (error instanceof UsageError || error instanceof ModuleError) {

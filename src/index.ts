@@ -61,3 +61,13 @@ export { mediaTypeOf, MEDIA_TYPES, DEFAULT_MEDIA_TYPE } from './http/media-types
 export { Form, type FileEntry } from './form/fields.js';
 export { readForm, formOfBytes, type FormOptions, type FilePart } from './http/form.js';
 export { FormError, FormErrorCode } from './form/errors.js';
+export {
+  runWorkers,
+  isWorkerProcess,
+  Supervisor,
+  ClusterError,
+  type WorkersOptions,
+  type SupervisorOptions,
+  type Listener as WorkerListener,
+  type StartListeners,
+} from './cluster/index.js';

@@ -44,6 +44,7 @@ describe('layering (STYLE.md)', () => {
     tls: ['tls', 'net', 'http'],
     apps: ['apps', 'net', 'http', 'form', 'adapters'],
     adapters: ['adapters', 'http', 'form', 'net'],
+    cluster: ['cluster'],
   };
   for (const [layer, targets] of Object.entries(allowed)) {
     it(`${layer}/ imports only from ${targets.join(', ')}`, () => {
