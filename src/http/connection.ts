@@ -82,7 +82,8 @@ export class HttpConnection implements RequestSink {
   // --- reading --------------------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    // The TCP server may have closed a connection that never sent a byte (see shutdown()).
+    if (this.closing || this.conn.closing) return;
     if (this.input === null) {
       this.input = chunk;
       this.inputOffset = 0;
@@ -382,6 +383,9 @@ export class HttpConnection implements RequestSink {
 
   /** The server is stopping: close now if idle; a request in flight finishes first. */
   shutdown(): void {
+    // A connection that has sent nothing yet is the TCP server's to close, after a grace in
+    // which its first request may still arrive (TcpServer.close()).
+    if (this.requestCount === 0 && this.input === null && this.socket.bytesRead === 0) return;
     if (this.exchange === null && this.requestStartedAt === 0) this.closeNow();
   }
 

@@ -15,6 +15,12 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** How long close() lets active connections finish before destroying them. */
 export const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
+/**
+ * On close(), how long a connection that has sent nothing yet may take to send its first bytes:
+ * one accepted just before close() usually has its request on the way (on loopback within
+ * microseconds; a lost first segment is sent again after ~200 ms).
+ */
+export const NEW_CONNECTION_GRACE_MS = 250;
 
 export interface TcpServerOptions {
   /** Address to bind; `'0.0.0.0'` or `'::'` to expose the server. Default `'127.0.0.1'`. */
@@ -200,15 +206,26 @@ export class TcpServer {
   }
 
   async #shutdown(deadlineMs: number): Promise<void> {
+    // Stop accepting before anything counts as closing: a socket accepted in between would be
+    // refused by #accept after the client saw its connection established (a reset, not a refusal).
+    let listenerClosed = this.#address === undefined ? undefined : this.#closeListener();
     this.#closing = true;
-    // A bind in flight must finish before the listener can be closed; a failed one left nothing.
-    await this.#listening?.catch(() => undefined);
-    const listener = this.#listener;
-    // net.Server#close calls back only once every socket it accepted has closed, too.
-    const listenerClosed = listener === undefined ? Promise.resolve() : new Promise<void>((resolve) => listener.close(() => resolve()));
+    if (listenerClosed === undefined) {
+      // A bind in flight must finish before the listener can be closed; a failed one left nothing.
+      await this.#listening?.catch(() => undefined);
+      listenerClosed = this.#closeListener();
+    }
     for (const socket of this.#awaitingHeader) socket.destroy();
+    let graceTimer: NodeJS.Timeout | undefined;
     for (const conn of this.#connections) {
-      if (isIdle(conn)) conn.close();
+      if (conn.state === 'idle') conn.close();
+    }
+    // A connection accepted a moment ago may have its first request on the way: it gets a short
+    // grace to send it (then it is served, and closed after the response), else it is closed.
+    if (Array.from(this.#connections).some(isIdle)) {
+      graceTimer = setTimeout(() => {
+        for (const conn of this.#connections) if (isIdle(conn)) conn.close();
+      }, NEW_CONNECTION_GRACE_MS);
     }
     const allClosed = Promise.all([listenerClosed, ...Array.from(this.#connections, (conn) => conn.closed)]);
     let timer: NodeJS.Timeout | undefined;
@@ -217,6 +234,7 @@ export class TcpServer {
     });
     const outcome = await Promise.race([allClosed.then(() => 'closed' as const), deadline]);
     clearTimeout(timer);
+    clearTimeout(graceTimer);
     if (outcome === 'deadline') {
       for (const conn of this.#connections) {
         conn.destroy(new NetError(NET_ERROR_CODES.CLOSE_DEADLINE, `still open ${deadlineMs} ms after close()`));
@@ -224,6 +242,13 @@ export class TcpServer {
       for (const socket of this.#sockets) socket.destroy();
       await allClosed;
     }
+  }
+
+  /** Closes the listening socket; resolves once it and every socket it accepted are closed. */
+  #closeListener(): Promise<void> {
+    const listener = this.#listener;
+    // net.Server#close calls back only once every socket it accepted has closed, too.
+    return listener === undefined ? Promise.resolve() : new Promise<void>((resolve) => listener.close(() => resolve()));
   }
 
   #accept(socket: net.Socket): void {

@@ -83,6 +83,29 @@ describe('graceful close()', () => {
     }
   });
 
+  it('serves a connection accepted just before close() whose request comes a moment after; one that sends nothing is closed after the grace', async () => {
+    const { server, port } = await startServer({ handler: (req, res) => res.end(`done ${req.target}`) });
+    const late = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(port)));
+    const silent = await RawClient.connect(port);
+    await sleep(20); // accepted by the server, nothing sent yet
+    const closeCalledAt = Date.now();
+    const closed = server.close({ deadlineMs: 3_000 });
+    untrack(server);
+    await sleep(20);
+    late.forEach((client, i) => client.write(get(`/late-${i}`)));
+    for (const [i, client] of late.entries()) {
+      const [response] = await client.responses(1, 2_000);
+      expect(response!.status).toBe(200);
+      expect(response!.body.toString()).toBe(`done /late-${i}`);
+      expect(response!.headers.filter(([n]) => n.toLowerCase() === 'connection')).toEqual([['Connection', 'close']]);
+      await client.serverEnded(1_000);
+    }
+    await silent.serverEnded(2_000);
+    expect(silent.data().length).toBe(0);
+    await within(closed, 3_000, 'close() to resolve');
+    expect(Date.now() - closeCalledAt).toBeLessThan(1_500);
+  });
+
   it('destroys what is still open at the deadline', async () => {
     const { server, port } = await startServer({
       handler: async (_req, res) => {
