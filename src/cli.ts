@@ -14,6 +14,7 @@ import { tcpEcho } from './apps/tcp-echo.js';
 import { isWorkerProcess, runWorkers } from './cluster/index.js';
 import { HttpServer } from './http/server.js';
 import { MAX_BODY_BYTES, type Handler } from './http/options.js';
+import { AddressMatcher } from './net/ip.js';
 import { TcpServer } from './net/server.js';
 import { developmentCertificate } from './tls/development.js';
 import { HttpsServer } from './tls/https.js';
@@ -36,11 +37,16 @@ export interface ServeOptions {
   maxBody: number;
   workers: number;
   quiet: boolean;
+  /** `--trust-proxy`: the proxies whose forwarding headers are believed (HttpOptions.trustProxy). */
+  trustProxy: string[];
+  /** `--proxy-protocol`: every connection starts with a PROXY protocol header. */
+  proxyProtocol: boolean;
 }
 
 const USAGE = `usage: seal serve [--app demo|hello|echo|tcp-echo|static] [--root DIR] [--module FILE]
                   [--host HOST] [--port N|none] [--tls-port N] [--cert FILE --key FILE]
-                  [--max-body BYTES] [--workers N] [--quiet]`;
+                  [--max-body BYTES] [--workers N] [--quiet]
+                  [--trust-proxy ADDR[,ADDR…]] [--proxy-protocol]`;
 
 /** Far above any machine's core count: a typo such as 1000 is refused rather than forking a thousand processes. */
 const MAX_WORKERS = 256;
@@ -70,6 +76,8 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
     maxBody: MAX_BODY_BYTES,
     workers: 1,
     quiet: false,
+    trustProxy: [],
+    proxyProtocol: false,
   };
   let appGiven = false;
   for (let i = 0; i < args.length; i++) {
@@ -120,6 +128,23 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
       case '--workers':
         options.workers = positiveInteger(flag, value());
         if (options.workers > MAX_WORKERS) throw new UsageError(`--workers must be at most ${MAX_WORKERS}, got ${options.workers}`);
+        break;
+      case '--trust-proxy': {
+        const entries = value()
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== '');
+        try {
+          new AddressMatcher(entries);
+        } catch (error) {
+          throw new UsageError(`--trust-proxy: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        options.trustProxy.push(...entries);
+        break;
+      }
+      case '--proxy-protocol':
+        if (inline !== undefined) throw new UsageError('--proxy-protocol takes no value');
+        options.proxyProtocol = true;
         break;
       case '--quiet':
         if (inline !== undefined) throw new UsageError('--quiet takes no value');
@@ -208,17 +233,17 @@ interface Listening extends Stoppable {
 }
 
 function plainServer(options: ServeOptions, handler: Handler | undefined): Listening {
-  const common = { host: options.host, port: options.port ?? 0 };
+  const common = { host: options.host, port: options.port ?? 0, proxyProtocol: options.proxyProtocol };
   return options.app === 'tcp-echo'
     ? new TcpServer({ ...common, handler: tcpEcho({ out: quietOut(options) }) })
-    : new HttpServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody });
+    : new HttpServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody, trustProxy: options.trustProxy });
 }
 
 function tlsServer(options: ServeOptions, handler: Handler | undefined, credentials: TlsCredentials): Listening {
-  const common = { ...credentials, host: options.host, port: options.tlsPort ?? 0 };
+  const common = { ...credentials, host: options.host, port: options.tlsPort ?? 0, proxyProtocol: options.proxyProtocol };
   return options.app === 'tcp-echo'
     ? new TlsServer({ ...common, handler: tcpEcho({ out: quietOut(options), describe: describeTls }), onError: tlsErrorLog(options) })
-    : new HttpsServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody });
+    : new HttpsServer({ ...common, handler: handler!, maxBodyBytes: options.maxBody, trustProxy: options.trustProxy });
 }
 
 /** tcp-echo prints to stdout unless told where else; --quiet tells it nowhere. */

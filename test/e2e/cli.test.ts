@@ -177,6 +177,33 @@ describe('seal serve: listening, signals', () => {
   });
 });
 
+describe('seal serve behind a proxy: --trust-proxy and --proxy-protocol', () => {
+  const echoOf = (data: Buffer): EchoJson => JSON.parse(parseRawResponse(data).body.toString()) as EchoJson;
+
+  it('--trust-proxy: the echo shows the client a trusted proxy forwards; without it, the peer', async () => {
+    const request = 'GET /who HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.7, 127.0.0.1\r\nConnection: close\r\n\r\n';
+    const trusting = await startSeal(['--app', 'echo', '--trust-proxy', 'loopback,10.0.0.0/8']);
+    expect(echoOf((await exchange(trusting.port, request)).data).client).toEqual({ address: '203.0.113.7', port: 0 });
+    const plain = await startSeal(['--app', 'echo']);
+    const { data, clientPort } = await exchange(plain.port, request);
+    expect(echoOf(data).client).toEqual({ address: '127.0.0.1', port: clientPort });
+  });
+
+  it('--proxy-protocol: the PROXY header names the client and server, also for tcp-echo; a connection without one is closed unanswered', async () => {
+    const seal = await startSeal(['--app', 'echo', '--proxy-protocol']);
+    const header = 'PROXY TCP4 198.51.100.4 192.0.2.1 40000 443\r\n';
+    const echo = echoOf((await exchange(seal.port, `${header}GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`)).data);
+    expect(echo.client).toEqual({ address: '198.51.100.4', port: 40000 });
+    expect(echo.server).toEqual({ address: '192.0.2.1', port: 443 });
+    expect((await exchange(seal.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n')).data.length).toBe(0);
+
+    const tcp = await startSeal(['--app', 'tcp-echo', '--proxy-protocol'], { quiet: false });
+    await exchange(tcp.port, `${header}GET / HTTP/1.0\r\n\r\n`);
+    await tcp.waitForStdout((out) => out.includes('END REQUEST'), 'the tcp-echo report');
+    expect(tcp.stdout()).toContain("Client address: ('198.51.100.4', 40000)");
+  });
+});
+
 describe('seal serve: bad options', () => {
   const cases: [string, string[]][] = [
     ['--port x', ['serve', '--port', 'x']],
@@ -188,6 +215,8 @@ describe('seal serve: bad options', () => {
     ['--key without --cert', ['serve', '--port', '0', '--key', 'key.pem']],
     ['--port 70000', ['serve', '--port', '70000']],
     ['--max-body x', ['serve', '--port', '0', '--max-body', 'x']],
+    ['--trust-proxy with a bad address', ['serve', '--port', '0', '--trust-proxy', '127.0.0.1,not-an-address']],
+    ['--proxy-protocol=yes', ['serve', '--port', '0', '--proxy-protocol=yes']],
     ['no command', []],
     ['an unknown command', ['frob', '--port', '0']],
   ];
