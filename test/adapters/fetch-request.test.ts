@@ -27,7 +27,7 @@ function fieldsOf(pairs: [string, string][]): Fields {
 function sealRequest(target: string, fields: [string, string][], tls = false): SealRequest {
   const view = fieldsOf(fields);
   const tlsInfo = tls ? { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', bits: 128, alpn: 'http/1.1' } : null;
-  return { target, headers: view, tls: tlsInfo, server: { address: '127.0.0.1', port: 8000, family: 'IPv4' } } as unknown as SealRequest;
+  return { target, headers: view, tls: tlsInfo, protocol: tls ? 'https' : 'http', server: { address: '127.0.0.1', port: 8000, family: 'IPv4' } } as unknown as SealRequest;
 }
 
 function expected(scheme: string, host: string, target: string): string {
