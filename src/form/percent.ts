@@ -86,7 +86,34 @@ export function percentDecodeAscii(text: string, start: number, end: number): st
   return out + text.slice(from, end);
 }
 
-/** Scratch for the string decoder below, which runs to completion without calling out. */
+/**
+ * text[start, end), a name or value of pure ASCII whose escapes spell UTF-8, decoded as
+ * application/x-www-form-urlencoded: the escapes and "+" are written out as bytes (an ASCII
+ * character is its own byte) and the bytes decoded once as UTF-8.
+ */
+export function percentDecodeAsciiToUtf8(text: string, start: number, end: number): string {
+  const hex = HEX_VALUE;
+  const length = end - start;
+  const bytes = length <= scratch.length ? scratch : length <= 64 * 1024 ? (scratch = new Uint8Array(length)) : new Uint8Array(length);
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    let b = text.charCodeAt(i);
+    if (b === PLUS) {
+      b = SPACE;
+    } else if (b === PERCENT && i + 2 < end) {
+      const hi = hex[text.charCodeAt(i + 1)]!;
+      const lo = hex[text.charCodeAt(i + 2)]!;
+      if ((hi | lo) >= 0) {
+        b = (hi << 4) | lo;
+        i += 2;
+      }
+    }
+    bytes[n++] = b;
+  }
+  return utf8Decode(bytes, 0, n);
+}
+
+/** Scratch for the string decoders here, which run to completion without calling out. */
 let scratch = new Uint8Array(256);
 
 /**

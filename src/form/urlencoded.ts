@@ -26,7 +26,7 @@
  */
 import { FormError, FormErrorCode } from './errors.js';
 import { MAX_FIELD_BYTES, MAX_FIELDS } from './limits.js';
-import { percentDecode, percentDecodeAscii, percentDecodeBytes, utf8Decode } from './percent.js';
+import { percentDecodeAscii, percentDecodeAsciiToUtf8, percentDecodeBytes, utf8Decode } from './percent.js';
 
 /** Field name → every value, in order. No prototype: `__proto__` is an ordinary field name. */
 export type FieldMap = Record<string, string[]>;
@@ -120,6 +120,8 @@ const EQUALS = 0x3d;
 const HAS_PERCENT = 1;
 const HAS_PLUS = 2;
 const HAS_NON_ASCII = 4;
+/** In parseAsciiText only: an escape of a byte past 0x7F, so the part is UTF-8 to decode. */
+const HAS_UTF8_ESCAPE = 32;
 /** The delimiters: class values at or above ENDS_PART end the part being scanned. */
 const ENDS_PART = 8;
 const EQUALS_SIGN = 8;
@@ -597,10 +599,25 @@ export function parseUrlencoded(text: string, options: UrlencodedOptions = {}): 
  * Over a limit it throws the FormError.
  */
 export function parseUrlencodedBytes(bytes: Uint8Array, options: UrlencodedOptions = {}): FieldMap {
-  const parser = new UrlencodedParser(null, { keepBlankValues: options.keepBlankValues ?? true, limits: options.limits });
+  const keepBlankValues = options.keepBlankValues ?? true;
+  const limits = options.limits === undefined ? DEFAULT_URLENCODED_LIMITS : resolveUrlencodedLimits(options.limits);
+  if (bytes.length <= MAX_TEXT_FIRST_BYTES) {
+    // Decoded once: as many code units as bytes means every byte was ASCII (see chunkText()).
+    const text = utf8Decode(bytes, 0, bytes.length);
+    const fields = text.length === bytes.length ? parseAsciiText(text, keepBlankValues, limits) : null;
+    if (fields !== null) return fields;
+  }
+  const parser = new UrlencodedParser(null, { keepBlankValues, limits });
   if (!parser.parseBytes(bytes)) throw parser.error!;
   return parser.fields;
 }
+
+/**
+ * Up to this many bytes, parseUrlencodedBytes tries the body as ASCII text first: one decode, then
+ * the string fast path. Larger bodies (uploads of form data) go to the byte parser directly, so a
+ * body that turns out not to be ASCII is not decoded twice.
+ */
+const MAX_TEXT_FIRST_BYTES = 64 * 1024;
 
 /**
  * The common case of parseUrlencoded, read straight from the string: text of ASCII only, within
@@ -626,7 +643,7 @@ function parseAsciiText(text: string, keepBlankValues: boolean, limits: Urlencod
     for (; p < length; p++) {
       c = text.charCodeAt(p);
       if (c === EQUALS || c === AMPERSAND) break;
-      if (c === PERCENT) nameFlags |= HAS_PERCENT;
+      if (c === PERCENT) nameFlags |= escapeFlags(text, p);
       else if (c === PLUS) nameFlags |= HAS_PLUS;
       else if (c > 0x7f) return null;
     }
@@ -639,7 +656,7 @@ function parseAsciiText(text: string, keepBlankValues: boolean, limits: Urlencod
       for (; p < length; p++) {
         c = text.charCodeAt(p);
         if (c === AMPERSAND) break;
-        if (c === PERCENT) valueFlags |= HAS_PERCENT;
+        if (c === PERCENT) valueFlags |= escapeFlags(text, p);
         else if (c === PLUS) valueFlags |= HAS_PLUS;
         else if (c > 0x7f) return null;
       }
@@ -657,8 +674,19 @@ function parseAsciiText(text: string, keepBlankValues: boolean, limits: Urlencod
   return fields;
 }
 
+/**
+ * A "%" at text[p]: HAS_PERCENT, and HAS_UTF8_ESCAPE too when its first digit makes a byte past
+ * 0x7F ("%80" to "%FF"), which only the UTF-8 decoder can read. Past the part's end the digit is
+ * "&", "=" or nothing, none of them 8-9, A-F or a-f.
+ */
+function escapeFlags(text: string, p: number): number {
+  const digit = text.charCodeAt(p + 1) | 0x20;
+  return (digit >= 0x38 && digit <= 0x39) || (digit >= 0x61 && digit <= 0x66) ? HAS_PERCENT | HAS_UTF8_ESCAPE : HAS_PERCENT;
+}
+
 /** text[start, end) of ASCII decoded as a name or value: a slice when it has no "%" or "+". */
 function decodeAsciiPart(text: string, start: number, end: number, flags: number): string {
   if (flags === 0) return text.slice(start, end);
-  return percentDecodeAscii(text, start, end) ?? percentDecode(text, true, start, end);
+  if ((flags & HAS_UTF8_ESCAPE) !== 0) return percentDecodeAsciiToUtf8(text, start, end);
+  return percentDecodeAscii(text, start, end) ?? percentDecodeAsciiToUtf8(text, start, end);
 }
