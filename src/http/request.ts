@@ -31,11 +31,12 @@ export function cipherLine(tls: TlsInfo): string {
   return `${tls.cipher} ${tls.protocol} ${tls.bits}`;
 }
 
+/** What the requests of one connection share. Each is read when a request's is: it may be lazy. */
 export interface RequestContext {
   /** The connection's peer (the socket's, or a PROXY protocol header's). */
-  client: Address;
-  server: Address;
-  tls: TlsInfo | null;
+  readonly client: Address;
+  readonly server: Address;
+  readonly tls: TlsInfo | null;
   /** The server's default for `bytes()`, `text()` and `json()`. */
   maxBodyBytes: number;
   /** Set only when the peer is a trusted proxy: then its forwarding headers are read. */
@@ -47,13 +48,6 @@ export class Request {
   readonly head: RequestHead;
   /** The body, as an async iterable of Buffer chunks (views of the socket's chunks). */
   readonly body: RequestBody;
-  /**
-   * Who sent the request on this connection: the socket's peer, or the source a PROXY protocol
-   * header named. Behind a trusted HTTP proxy this is the proxy; `client` is who it forwards.
-   */
-  readonly peer: Address;
-  readonly server: Address;
-  readonly tls: TlsInfo | null;
   /** The server's default cap for `bytes()`, `text()`, `json()` and `form()`. */
   readonly maxBodyBytes: number;
   private finishers: (() => void)[] | undefined;
@@ -63,17 +57,34 @@ export class Request {
   private controller: AbortController | undefined;
   private abortReason: Error | undefined;
   private readonly trustProxy: AddressMatcher | null;
+  private readonly context: RequestContext;
   /** What the trusted proxy's headers say, once asked. */
   private forwarded: { readonly client: Address; readonly protocol: Protocol | null } | undefined;
 
   constructor(head: RequestHead, body: RequestBody, context: RequestContext) {
     this.head = head;
     this.body = body;
-    this.peer = context.client;
     this.trustProxy = context.trustProxy ?? null;
-    this.server = context.server;
-    this.tls = context.tls;
+    this.context = context;
     this.maxBodyBytes = context.maxBodyBytes;
+  }
+
+  /**
+   * Who sent the request on this connection: the socket's peer, or the source a PROXY protocol
+   * header named. Behind a trusted HTTP proxy this is the proxy; `client` is who it forwards.
+   */
+  get peer(): Address {
+    return this.context.client;
+  }
+
+  /** The local end of the connection: the address and port the client reached. */
+  get server(): Address {
+    return this.context.server;
+  }
+
+  /** What the TLS connection negotiated (protocol, cipher, bits, ALPN); `null` on plain TCP. */
+  get tls(): TlsInfo | null {
+    return this.context.tls;
   }
 
   /**

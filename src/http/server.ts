@@ -9,7 +9,8 @@ import type { ProxyProtocolOptions } from '../net/proxy-listener.js';
 import { TcpServer, type CloseOptions, type TcpServerOptions } from '../net/server.js';
 import { HttpConnection } from './connection.js';
 import { resolveHttpOptions, type HttpOptions, type ResolvedHttpOptions } from './options.js';
-import type { Address, TlsInfo } from './request.js';
+import type { Address, RequestContext, TlsInfo } from './request.js';
+import type { AddressMatcher } from '../net/ip.js';
 
 export interface ServerOptions extends HttpOptions {
   /** Address to bind; default 127.0.0.1. */
@@ -24,6 +25,36 @@ export interface ServerOptions extends HttpOptions {
    * TcpServerOptions.proxyProtocol. Default off.
    */
   proxyProtocol?: boolean | ProxyProtocolOptions;
+}
+
+/**
+ * What every request on one connection shares. The TLS parameters are asked of the socket only
+ * when a handler reads `request.tls`: each is a call into OpenSSL, which a new connection that
+ * only says hello would pay for nothing.
+ */
+class ConnectionContext implements RequestContext {
+  readonly client: Address;
+  readonly server: Address;
+  readonly maxBodyBytes: number;
+  readonly trustProxy: AddressMatcher | null;
+  #tls: TlsInfo | null | undefined;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly tlsOf: (conn: Connection) => TlsInfo | null,
+    maxBodyBytes: number,
+    trustProxy: AddressMatcher | null,
+  ) {
+    this.client = conn.clientAddress;
+    this.server = conn.serverAddress;
+    this.maxBodyBytes = maxBodyBytes;
+    this.trustProxy = trustProxy;
+  }
+
+  get tls(): TlsInfo | null {
+    if (this.#tls === undefined) this.#tls = this.tlsOf(this.conn);
+    return this.#tls;
+  }
 }
 
 /** Runs HTTP on connections accepted by any TcpServer (plain, or TLS through `tlsInfo`). */
@@ -41,14 +72,17 @@ export class HttpService {
   /** The stream handler to give a TcpServer. */
   readonly handler: ConnectionHandler = (conn: Connection): void => {
     const trust = this.options.trustProxy;
-    const http = new HttpConnection(conn, this.options, {
-      client: conn.clientAddress,
-      server: conn.serverAddress,
-      tls: this.tlsInfo(conn),
-      maxBodyBytes: this.options.maxBodyBytes,
-      // Decided once per connection: a peer that is not a trusted proxy has its headers ignored.
-      trustProxy: trust !== null && trust.matches(conn.clientAddress.address) ? trust : null,
-    });
+    const http = new HttpConnection(
+      conn,
+      this.options,
+      new ConnectionContext(
+        conn,
+        this.tlsInfo,
+        this.options.maxBodyBytes,
+        // Decided once per connection: a peer that is not a trusted proxy has its headers ignored.
+        trust !== null && trust.matches(conn.clientAddress.address) ? trust : null,
+      ),
+    );
     this.live.add(http);
     conn.onClose(() => {
       http.onClose();

@@ -11,6 +11,13 @@ import {
 } from './proxy-listener.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
+/**
+ * Listeners turn Nagle's algorithm off on each socket as it is accepted: responses are written
+ * whole, and the delay would only hold back each one's last segment. Done by the listener, on the
+ * raw handle, it costs nothing more per socket; over TLS a socket's own setNoDelay() would go
+ * through the TLS wrapper's proxy to the TCP handle.
+ */
+export const LISTENER_NO_DELAY = true;
 /** Enough for a busy single process; each socket costs a file descriptor and some kernel memory. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** How long close() lets active connections finish before destroying them. */
@@ -141,7 +148,7 @@ export class TcpServer {
    * to track raw sockets, so `close()` can destroy those still handshaking.
    */
   protected createListener(onSocket: (socket: net.Socket) => void): net.Server {
-    return net.createServer({ allowHalfOpen: this.allowHalfOpen }, onSocket);
+    return net.createServer({ allowHalfOpen: this.allowHalfOpen, noDelay: LISTENER_NO_DELAY }, onSocket);
   }
 
   /** Binds and starts accepting. Rejects on bind errors (EADDRINUSE, EACCES, …). */
@@ -156,7 +163,9 @@ export class TcpServer {
     const listener =
       proxy === null
         ? protocolListener
-        : net.createServer({ allowHalfOpen: this.allowHalfOpen }, (socket) => this.#readProxyHeader(socket, proxy, protocolListener));
+        : net.createServer({ allowHalfOpen: this.allowHalfOpen, noDelay: LISTENER_NO_DELAY }, (socket) =>
+            this.#readProxyHeader(socket, proxy, protocolListener),
+          );
     const sockets = this.#sockets;
     // One function for every socket ('close' comes once, with the socket as `this`): nothing
     // allocated per connection beyond the set entry.
@@ -266,8 +275,6 @@ export class TcpServer {
       );
       return;
     }
-    // Responses are written whole; Nagle's delay would only add latency to each one's last segment.
-    socket.setNoDelay(true);
     const conn = new Connection(
       this,
       socket,

@@ -15,7 +15,10 @@ import type { Connection } from '../net/connection.js';
  */
 export function tlsInfoOf(socket: Socket): TlsInfo | null {
   if (!(socket instanceof TLSSocket)) return null;
-  const cipher = socket.getCipher();
+  // Asked after the socket closed (a handler that reads request.tls once its client has gone),
+  // OpenSSL's state is gone with it: what is left to say is that it was TLS.
+  const cipher = socket.getCipher() as ReturnType<TLSSocket['getCipher']> | null;
+  if (cipher === null || cipher === undefined) return { protocol: 'unknown', cipher: 'unknown', bits: 0, alpn: socket.alpnProtocol ?? false };
   const name = cipher.standardName || cipher.name;
   return {
     protocol: socket.getProtocol() ?? cipher.version,

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { SocketAddress } from '../net/connection.js';
-import { TcpServer, type TcpServerOptions } from '../net/server.js';
+import { LISTENER_NO_DELAY, TcpServer, type TcpServerOptions } from '../net/server.js';
 import { handshakeError } from './errors.js';
 
 /** The classic development ports: plain HTTP on 8000, HTTPS on 8003. */
@@ -112,6 +112,7 @@ export class TlsServer extends TcpServer {
         // Half-open only once the handshake is done: a client that sends FIN mid-handshake can
         // never finish it, and must cost its socket now rather than at the handshake timeout.
         allowHalfOpen: false,
+        noDelay: LISTENER_NO_DELAY,
         minVersion: MIN_TLS_VERSION,
         ALPNProtocols: [...ALPN_PROTOCOLS],
         handshakeTimeout: this.handshakeTimeoutMs,

@@ -55,6 +55,37 @@ describe('tlsInfoOf', () => {
     }
   });
 
+  it('read first after the client has gone (request.tls is worked out when a handler reads it): still TLS, the details unknown', async () => {
+    let seen: TlsInfo | null | undefined;
+    let clientGone!: () => void;
+    const gone = new Promise<void>((resolve) => (clientGone = resolve));
+    const { port: lazyPort } = await startHttps({
+      handler: async (request, response) => {
+        await gone;
+        // The connection is gone once the request says so.
+        await new Promise((resolve) => (request.signal.aborted ? resolve(undefined) : request.signal.addEventListener('abort', resolve)));
+        seen = request.tls;
+        response.end();
+      },
+    });
+    const raw = net.connect(lazyPort, '127.0.0.1');
+    raw.on('error', () => undefined);
+    const socket = await tlsConnect(lazyPort, { socket: raw, servername: 'localhost' });
+    socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A reset, not a FIN: after a FIN the server would keep its half open to answer.
+    raw.resetAndDestroy();
+    clientGone();
+    await within(
+      new Promise<void>((resolve) => {
+        const poll = setInterval(() => seen !== undefined && (clearInterval(poll), resolve()), 10);
+      }),
+      5_000,
+      'the handler to read request.tls',
+    );
+    expect(seen).toEqual({ protocol: 'unknown', cipher: 'unknown', bits: 0, alpn: 'http/1.1' });
+  });
+
   it.each([
     ['TLS 1.3, AES-256-GCM (the default)', {}, 'TLSv1.3', 'TLS_AES_256_GCM_SHA384', 256],
     ['TLS 1.3, AES-128-GCM', { ciphers: 'TLS_AES_128_GCM_SHA256' }, 'TLSv1.3', 'TLS_AES_128_GCM_SHA256', 128],

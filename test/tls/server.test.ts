@@ -40,6 +40,19 @@ async function echoedTls(port: number, options: Parameters<typeof tlsConnect>[1]
 }
 
 describe('TlsServer options', () => {
+  it('its TLS listener turns TCP_NODELAY on for each socket as it is accepted, as the plain one does', async () => {
+    class Probe extends TlsServer {
+      listener: import('node:net').Server | undefined;
+      protected override createListener(onSocket: (socket: import('node:net').Socket) => void): import('node:net').Server {
+        return (this.listener = super.createListener(onSocket));
+      }
+    }
+    const probe = new Probe({ key: CERT.keyPem, cert: CERT.certPem, handler: noop });
+    await probe.listen();
+    expect((probe.listener as import('node:net').Server & { noDelay?: boolean }).noDelay).toBe(true);
+    await probe.close();
+  });
+
   it('names the classic ports and a bounded handshake timeout', () => {
     expect(DEFAULT_HTTP_PORT).toBe(8000);
     expect(DEFAULT_HTTPS_PORT).toBe(8003);
