@@ -208,6 +208,8 @@ export class RequestParser {
       this.limitAt = pos + (this.inTrailers ? this.limits.maxTrailerBytes : this.limits.maxRequestLineBytes);
     }
     const offsets = this.offsets;
+    // The byte table in a local: a module binding is loaded again on every byte of the loops.
+    const token = TOKEN;
     let limit = Math.min(end, this.limitAt - delta);
     let state = this.state;
     let p = pos;
@@ -222,14 +224,14 @@ export class RequestParser {
             p++;
             continue;
           }
-          if (!TOKEN[b]) return this.failAt(b === LF ? ErrorCode.BARE_LF : ErrorCode.INVALID_METHOD, p);
+          if (!token[b]) return this.failAt(b === LF ? ErrorCode.BARE_LF : ErrorCode.INVALID_METHOD, p);
           this.methodStart = p + delta;
           state = REQ_METHOD;
           p++;
         }
         // falls through
         case REQ_METHOD: {
-          while (p < limit && TOKEN[buf[p]!]) p++;
+          while (p < limit && token[buf[p]!]) p++;
           if (p >= limit) break scan;
           if (buf[p] !== SP) return this.failAt(ErrorCode.INVALID_METHOD, p);
           this.methodEnd = p + delta;
@@ -308,7 +310,7 @@ export class RequestParser {
             p++;
             continue;
           }
-          if (!TOKEN[b]) {
+          if (!token[b]) {
             // RFC 9112 §5.2: obs-fold is refused with 400; so is whitespace before the first field (§2.2).
             if (b === SP || b === HTAB) {
               return this.failAt(offsets.length > 0 ? ErrorCode.OBSOLETE_LINE_FOLDING : ErrorCode.INVALID_HEADER_NAME, p);
@@ -321,7 +323,7 @@ export class RequestParser {
         }
         // falls through
         case FIELD_NAME: {
-          while (p < limit && TOKEN[buf[p]!]) p++;
+          while (p < limit && token[buf[p]!]) p++;
           if (p >= limit) break scan;
           const b = buf[p]!;
           if (b !== COLON) {
@@ -401,6 +403,7 @@ export class RequestParser {
    * byte by byte with the table, so the stopping position, and any error offset, stay exact.
    */
   private skipFieldValue(buf: Uint8Array, p: number, end: number): number {
+    const fieldValue = FIELD_VALUE;
     if (end - p >= 16) {
       p = this.alignWords(buf, p, FIELD_VALUE);
       if (!FIELD_VALUE[buf[p]!]) return p;
@@ -416,7 +419,7 @@ export class RequestParser {
       }
       p = i * 4 + shift;
     }
-    while (p < end && FIELD_VALUE[buf[p]!]) p++;
+    while (p < end && fieldValue[buf[p]!]) p++;
     return p;
   }
 
@@ -425,6 +428,7 @@ export class RequestParser {
    * fails on a byte below 0x21, at or above 0x7F, or equal to "#".
    */
   private skipTarget(buf: Uint8Array, p: number, end: number): number {
+    const target = TARGET;
     if (end - p >= 16) {
       p = this.alignWords(buf, p, TARGET);
       if (!TARGET[buf[p]!]) return p;
@@ -440,7 +444,7 @@ export class RequestParser {
       }
       p = i * 4 + shift;
     }
-    while (p < end && TARGET[buf[p]!]) p++;
+    while (p < end && target[buf[p]!]) p++;
     return p;
   }
 
