@@ -115,6 +115,8 @@ export class HttpConnection implements RequestSink {
         }
         if (this.inputOffset < input.length) break; // paused: resumed by whoever paused it
         this.input = null;
+        // Used up: an idle connection keeps nothing of its last chunk.
+        this.parser.releaseInput();
       }
     } finally {
       this.pumping = false;

@@ -169,10 +169,17 @@ export class RequestParser {
       else p = this.readChunked(buf, p, end);
     }
     this.consumed += p - start;
-    // A chunk read to its end is not scanned again: its word view would only keep its memory
-    // alive while the connection idles.
-    if (p === end) this.wordsOf = this.words = null;
     return p - start;
+  }
+
+  /**
+   * Lets go of the last chunk executed (the parser keeps a 32-bit view of it for the next call
+   * on the same chunk). For the caller to say when no more of it will come: a connection that
+   * has used up its input and waits for the next chunk need not keep the last one alive.
+   */
+  releaseInput(): void {
+    this.wordsOf = null;
+    this.words = null;
   }
 
   /**
