@@ -24,11 +24,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeErrors, runWrk, writeScripts, wrkVersion } from './lib/load-wrk.js';
 import { formatRate } from './lib/harness.js';
+import { listeningUrl } from './lib/launch.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(here, '..', 'dist', 'cli.js');
 const WORKER_COUNTS = [1, 2];
-const START_TIMEOUT_MS = 10_000;
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
@@ -86,24 +86,7 @@ function startSeal(workers) {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`seal --workers ${workers} did not listen within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`seal --workers ${workers} exited (${signal ?? code}) before listening`));
-    });
-    child.stdout.setEncoding('utf8').on('data', (text) => {
-      out += text;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolve({ url: match[1], pids: [child.pid, ...childrenOf(child.pid)], stop });
-    });
-  });
+  return listeningUrl(child, `seal --workers ${workers}`, stop).then((url) => ({ url, pids: [child.pid, ...childrenOf(child.pid)], stop }));
 }
 
 async function measure(workers, script, { seconds, warmupSeconds }) {

@@ -37,26 +37,43 @@ export function launchServerProcess(script, name, { cpu, nodeArgs = [], env } = 
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
+  return listeningUrl(child, `${name} server`, stop).then((url) => ({ name, url, pid: child.pid, stats, stop }));
+}
+
+/**
+ * The address of the first `listening on http(s)://…` line a server process prints on stdout.
+ * Rejects if it fails to start, exits first, or says nothing within START_TIMEOUT_MS (then it is
+ * stopped with `stop`). After the line, stdout is drained unread, so the child never blocks on it.
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {string} what  the process, for error messages ("seal server")
+ * @param {() => Promise<void>} stop
+ * @returns {Promise<string>}
+ */
+export function listeningUrl(child, what, stop) {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`${name} server did not start within ${START_TIMEOUT_MS} ms`));
+      reject(new Error(`${what} did not start within ${START_TIMEOUT_MS} ms`));
     }, START_TIMEOUT_MS);
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
     });
-    child.on('exit', (code, signal) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${name} server exited (${signal ?? code}) before listening`));
+      reject(new Error(`${what} exited (${signal ?? code}) before listening`));
     });
-    child.stdout.setEncoding('utf8').on('data', (text) => {
+    const stdout = child.stdout;
+    if (stdout === null) throw new TypeError(`${what}: stdout must be a pipe`);
+    stdout.setEncoding('utf8').on('data', function onData(text) {
       out += text;
       const match = /listening on (https?:\/\/\S+)/.exec(out);
       if (match === null) return;
       clearTimeout(timer);
-      resolve({ name, url: match[1], pid: child.pid, stats, stop });
+      stdout.off('data', onData);
+      stdout.resume();
+      resolve(match[1]);
     });
   });
 }

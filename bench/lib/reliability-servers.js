@@ -25,11 +25,10 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { listeningUrl } from './launch.js';
 
 export const SERVER_NAMES = ['seal', 'node-http', 'seal-echo'];
 
-/** How long a server may take to print its listening line. */
-const START_TIMEOUT_MS = 10_000;
 /** How long a server may take to answer a message (a forced GC of a large heap included). */
 const REPLY_TIMEOUT_MS = 30_000;
 /** How long a server may take to exit after SIGTERM before it is killed. */
@@ -221,30 +220,7 @@ export function launchReliabilityServer(name, { options = {}, nodeArgs = [], cpu
       await exited;
     }
   };
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`${name} server did not start within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} server exited (${signal ?? code}) before listening`));
-    });
-    child.stdout.setEncoding('utf8').on('data', (text) => {
-      out += text;
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (match === null) return;
-      clearTimeout(timer);
-      child.stdout.removeAllListeners('data');
-      child.stdout.resume();
-      resolve({ name, port: Number(match[1]), pid: child.pid, ask, exited, stop });
-    });
-  });
+  return listeningUrl(child, `${name} server`, stop).then((url) => ({ name, port: Number(new URL(url).port), pid: child.pid, ask, exited, stop }));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
