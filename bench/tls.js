@@ -27,7 +27,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { formatRate, formatRatio, markdownTable } from './lib/harness.js';
+import { formatRate, formatRatio, markdownTable, roundsAndSeconds } from './lib/harness.js';
 import { compare, formatCpu, formatMs } from './lib/load-report.js';
 import { CONNECTIONS, describeErrors, runWrk, SCENARIOS, wrkVersion } from './lib/load-wrk.js';
 import { checkTlsServer } from './lib/tls-check.js';
@@ -55,26 +55,6 @@ const TLS_SCENARIOS = [
 /** compare() knows node:http as `node-http` and the ceiling as `raw`. */
 const COMPARE_KEY = { seal: 'seal', 'node-https': 'node-http', 'raw-tls': 'raw' };
 
-function parseArgs(argv) {
-  const quick = argv.includes('--quick');
-  const number = (flag, fallback) => {
-    const at = argv.indexOf(flag);
-    if (at === -1) return fallback;
-    const n = Number(argv[at + 1]);
-    if (!(n >= 1)) {
-      console.error(`bench/tls.js: ${flag} must be a number ≥ 1`);
-      console.error('usage: node bench/tls.js [--quick] [--rounds N] [--seconds S]');
-      process.exit(2);
-    }
-    return n;
-  };
-  return {
-    quick,
-    rounds: number('--rounds', quick ? 1 : 5),
-    seconds: number('--seconds', quick ? 2 : 5),
-    warmupSeconds: quick ? 1 : 2,
-  };
-}
 
 /** One timed run: wrk's figures, the server's CPU time per request, and others' use of its CPU. */
 async function measure(server, script, seconds, pins) {
@@ -118,7 +98,7 @@ function describeRun(run) {
 const percent = (f) => (Number.isFinite(f) ? `${Math.round(f * 100)} %` : 'n/a');
 
 async function main() {
-  const settings = parseArgs(process.argv.slice(2));
+  const settings = roundsAndSeconds(process.argv.slice(2), 'bench/tls.js', { rounds: [1, 5], seconds: [2, 5] });
   const wrk = wrkVersion();
   if (wrk === null) {
     console.log('bench/tls.js: wrk is not installed, so the TLS benchmark is skipped.');

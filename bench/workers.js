@@ -23,27 +23,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeErrors, runWrk, writeScripts, wrkVersion } from './lib/load-wrk.js';
-import { formatRate } from './lib/harness.js';
+import { formatRate, roundsAndSeconds } from './lib/harness.js';
 import { listeningUrl } from './lib/launch.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(here, '..', 'dist', 'cli.js');
 const WORKER_COUNTS = [1, 2];
 
-function parseArgs(argv) {
-  const quick = argv.includes('--quick');
-  const number = (flag, fallback) => {
-    const at = argv.indexOf(flag);
-    if (at === -1) return fallback;
-    const n = Number(argv[at + 1]);
-    if (!(n >= 1)) {
-      console.error(`bench/workers.js: ${flag} must be a number ≥ 1\nusage: node bench/workers.js [--quick] [--rounds N] [--seconds S]`);
-      process.exit(2);
-    }
-    return n;
-  };
-  return { rounds: number('--rounds', quick ? 1 : 3), seconds: number('--seconds', quick ? 3 : 10), warmupSeconds: quick ? 1 : 2 };
-}
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
@@ -125,7 +111,7 @@ const median = (values) => {
 };
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  const options = roundsAndSeconds(process.argv.slice(2), 'bench/workers.js', { rounds: [1, 3], seconds: [3, 10] });
   const version = wrkVersion();
   if (version === null) {
     console.log('wrk is not installed: nothing to measure (apt-get install wrk)');

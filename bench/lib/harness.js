@@ -128,3 +128,32 @@ export function assertEqual(actual, expected, what) {
     process.exit(1);
   }
 }
+
+/**
+ * The common flags of a timed suite: `--quick`, `--rounds N`, `--seconds S`, with defaults for a
+ * quick and a full run. A bad number prints the usage line and exits 2.
+ * @param {string[]} argv
+ * @param {string} script  e.g. "bench/tls.js", for the messages
+ * @param {{ rounds: [number, number], seconds: [number, number] }} defaults  [quick, full]
+ * @returns {{ quick: boolean, rounds: number, seconds: number, warmupSeconds: number }}
+ */
+export function roundsAndSeconds(argv, script, defaults) {
+  const quick = argv.includes('--quick');
+  const number = (flag, fallback) => {
+    const at = argv.indexOf(flag);
+    if (at === -1) return fallback;
+    const n = Number(argv[at + 1]);
+    if (!(n >= 1)) {
+      console.error(`${script}: ${flag} must be a number ≥ 1\nusage: node ${script} [--quick] [--rounds N] [--seconds S]`);
+      process.exit(2);
+    }
+    return n;
+  };
+  const pick = ([quickValue, fullValue]) => (quick ? quickValue : fullValue);
+  return {
+    quick,
+    rounds: number('--rounds', pick(defaults.rounds)),
+    seconds: number('--seconds', pick(defaults.seconds)),
+    warmupSeconds: quick ? 1 : 2,
+  };
+}
