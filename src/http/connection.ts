@@ -202,8 +202,9 @@ export class HttpConnection implements RequestSink {
   onBody(buf: Uint8Array, start: number, end: number): boolean {
     const exchange = this.exchange!;
     if (exchange.discarding) return false;
-    // A view of the socket's chunk, not a copy.
-    const behind = exchange.body.push(Buffer.from(buf.buffer, buf.byteOffset + start, end - start));
+    // A view of the socket's chunk, not a copy; the chunk itself when the body takes all of it.
+    const chunk = start === 0 && end === buf.length && buf instanceof Buffer ? buf : Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+    const behind = exchange.body.push(chunk);
     if (behind) this.bodyBehind = true;
     return behind;
   }
