@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { helloApp } from './fetch-app.js';
-import { launchServerProcess } from './launch.js';
+import { launchServerProcess, serveProcess } from './launch.js';
 
 export const SERVER_NAMES = ['seal', 'hono-node'];
 /** `--reference`: Seal answering the same bytes with a plain handler, no Hono, no adapter. */
@@ -68,24 +68,4 @@ export function launchServer(name, options = {}) {
 
 const STARTERS = { seal: startSeal, 'hono-node': startHonoNode, [REFERENCE]: startSealPlain };
 
-async function main() {
-  const name = process.argv[2];
-  const start = STARTERS[name];
-  if (start === undefined) {
-    console.error(`usage: node bench/lib/fetch-servers.js ${Object.keys(STARTERS).join('|')}`);
-    process.exit(2);
-  }
-  const port = await start();
-  if (process.send !== undefined) {
-    process.on('message', (message) => {
-      if (message === 'stats') process.send({ requests: answered, cpu: process.cpuUsage() });
-    });
-    process.on('disconnect', () => process.exit(0));
-  }
-  // A normal exit, so that --cpu-prof writes its profile.
-  process.on('SIGTERM', () => process.exit(0));
-  process.on('SIGINT', () => process.exit(0));
-  console.log(`listening on http://127.0.0.1:${port}`);
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await serveProcess('bench/lib/fetch-servers.js', STARTERS, () => answered);

@@ -77,3 +77,32 @@ export function listeningUrl(child, what, stop) {
     });
   });
 }
+
+/**
+ * The server process's side of launchServerProcess: starts the server `process.argv[2]` names
+ * (one of `starters`, each resolving with its port), answers `'stats'` over the IPC channel with
+ * `{ requests: answered(), cpu }`, exits on SIGTERM/SIGINT (a normal exit, so that --cpu-prof
+ * writes its profile) or when the channel closes, and prints its `listening on` line.
+ * @param {string} script  the module, for the usage line
+ * @param {Record<string, () => Promise<number>>} starters
+ * @param {() => number} answered  requests answered so far
+ * @param {'http' | 'https'} [scheme]
+ */
+export async function serveProcess(script, starters, answered, scheme = 'http') {
+  const name = process.argv[2];
+  const start = starters[name];
+  if (start === undefined) {
+    console.error(`usage: node ${script} ${Object.keys(starters).join('|')}`);
+    process.exit(2);
+  }
+  const port = await start();
+  if (process.send !== undefined) {
+    process.on('message', (message) => {
+      if (message === 'stats') process.send({ requests: answered(), cpu: process.cpuUsage() });
+    });
+    process.on('disconnect', () => process.exit(0));
+  }
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
+  console.log(`listening on ${scheme}://127.0.0.1:${port}`);
+}

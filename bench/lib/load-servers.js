@@ -15,7 +15,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { launchServerProcess } from './launch.js';
+import { launchServerProcess, serveProcess } from './launch.js';
 
 export const SERVER_NAMES = ['seal', 'node-http', 'raw'];
 
@@ -192,23 +192,4 @@ export function launchServer(name, options = {}) {
 
 const STARTERS = { seal: startSeal, 'node-http': startNodeHttp, raw: startRaw };
 
-async function main() {
-  const name = process.argv[2];
-  const start = STARTERS[name];
-  if (start === undefined) {
-    console.error(`usage: node bench/lib/load-servers.js ${SERVER_NAMES.join('|')}`);
-    process.exit(2);
-  }
-  const port = await start();
-  if (process.send !== undefined) {
-    process.on('message', (message) => {
-      if (message === 'stats') process.send({ requests: answered, cpu: process.cpuUsage() });
-    });
-    process.on('disconnect', () => process.exit(0));
-  }
-  process.on('SIGTERM', () => process.exit(0));
-  process.on('SIGINT', () => process.exit(0));
-  console.log(`listening on http://127.0.0.1:${port}`);
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await serveProcess('bench/lib/load-servers.js', STARTERS, () => answered);

@@ -22,7 +22,7 @@
 import https from 'node:https';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { launchServerProcess } from './launch.js';
+import { launchServerProcess, serveProcess } from './launch.js';
 
 export const TLS_SERVER_NAMES = ['seal', 'node-https', 'raw-tls'];
 export const TLS_SERVER_LABELS = { seal: 'Seal', 'node-https': 'node:https', 'raw-tls': 'raw tls' };
@@ -134,23 +134,4 @@ export function launchTlsServer(name, { cpu, cert, key }) {
 
 const STARTERS = { seal: startSeal, 'node-https': startNodeHttps, 'raw-tls': startRawTls };
 
-async function main() {
-  const name = process.argv[2];
-  const start = STARTERS[name];
-  if (start === undefined) {
-    console.error(`usage: node bench/lib/tls-servers.js ${TLS_SERVER_NAMES.join('|')}`);
-    process.exit(2);
-  }
-  const port = await start();
-  if (process.send !== undefined) {
-    process.on('message', (message) => {
-      if (message === 'stats') process.send({ requests: answered, cpu: process.cpuUsage() });
-    });
-    process.on('disconnect', () => process.exit(0));
-  }
-  process.on('SIGTERM', () => process.exit(0));
-  process.on('SIGINT', () => process.exit(0));
-  console.log(`listening on https://127.0.0.1:${port}`);
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await serveProcess('bench/lib/tls-servers.js', STARTERS, () => answered, 'https');
