@@ -412,8 +412,8 @@ export class RequestParser {
   private skipFieldValue(buf: Uint8Array, p: number, end: number): number {
     const fieldValue = FIELD_VALUE;
     if (end - p >= 16) {
-      p = this.alignWords(buf, p, FIELD_VALUE);
-      if (!FIELD_VALUE[buf[p]!]) return p;
+      p = this.alignWords(buf, p, fieldValue);
+      if (!fieldValue[buf[p]!]) return p;
       const words = this.words!;
       const shift = this.wordsOrigin - buf.byteOffset;
       let i = (p - shift) >> 2;
@@ -437,8 +437,8 @@ export class RequestParser {
   private skipTarget(buf: Uint8Array, p: number, end: number): number {
     const target = TARGET;
     if (end - p >= 16) {
-      p = this.alignWords(buf, p, TARGET);
-      if (!TARGET[buf[p]!]) return p;
+      p = this.alignWords(buf, p, target);
+      if (!target[buf[p]!]) return p;
       const words = this.words!;
       const shift = this.wordsOrigin - buf.byteOffset;
       let i = (p - shift) >> 2;
