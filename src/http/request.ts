@@ -56,7 +56,6 @@ export class Request {
   private decodedQuery: FieldMap | undefined;
   private controller: AbortController | undefined;
   private abortReason: Error | undefined;
-  private readonly trustProxy: AddressMatcher | null;
   private readonly context: RequestContext;
   /** What the trusted proxy's headers say, once asked. */
   private forwarded: { readonly client: Address; readonly protocol: Protocol | null } | undefined;
@@ -64,7 +63,6 @@ export class Request {
   constructor(head: RequestHead, body: RequestBody, context: RequestContext) {
     this.head = head;
     this.body = body;
-    this.trustProxy = context.trustProxy ?? null;
     this.context = context;
     this.maxBodyBytes = context.maxBodyBytes;
   }
@@ -93,8 +91,9 @@ export class Request {
    * `''` for `unknown` or an obfuscated name). Resolved on first use.
    */
   get client(): Address {
-    if (this.trustProxy === null) return this.peer;
-    return (this.forwarded ??= this.resolveForwarded(this.trustProxy)).client;
+    const trust = this.context.trustProxy;
+    if (trust === undefined || trust === null) return this.peer;
+    return (this.forwarded ??= this.resolveForwarded(trust)).client;
   }
 
   /**
@@ -103,8 +102,9 @@ export class Request {
    */
   get protocol(): Protocol {
     const own: Protocol = this.tls === null ? 'http' : 'https';
-    if (this.trustProxy === null) return own;
-    return (this.forwarded ??= this.resolveForwarded(this.trustProxy)).protocol ?? own;
+    const trust = this.context.trustProxy;
+    if (trust === undefined || trust === null) return own;
+    return (this.forwarded ??= this.resolveForwarded(trust)).protocol ?? own;
   }
 
   get method(): string {
