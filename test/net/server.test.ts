@@ -97,6 +97,26 @@ describe('connections', () => {
     expect(conn.serverAddress).toEqual({ address: '127.0.0.1', port, family: 'IPv4' });
   });
 
+  it('onClose callbacks run in order once the socket closes, after the server let go of it; added late, they still run', async () => {
+    const accepted = deferred<Connection>();
+    const { server, port } = await startServer({
+      handler: (conn) => {
+        accepted.resolve(conn);
+        return conn.writer.end('bye');
+      },
+    });
+    const client = await connect(port);
+    const conn = await within(accepted.promise, 5_000, 'accept');
+    const seen: string[] = [];
+    conn.onClose(() => seen.push(`first, listed: ${server.connections.has(conn)}`));
+    conn.onClose(() => seen.push('second'));
+    await receiveAll(client);
+    await within(conn.closed, 5_000, 'conn.closed');
+    expect(seen).toEqual(['first, listed: false', 'second']);
+    const late = new Promise<void>((resolve) => conn.onClose(resolve));
+    await within(late, 1_000, 'a callback added after the close');
+  });
+
   it('counts open connections and lists them', async () => {
     const { server, port } = await startServer({ handler: echo });
     const a = await connect(port);
