@@ -20,11 +20,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { formatRate, formatRatio, markdownTable } from './lib/harness.js';
+import { measureRun } from './lib/measure-run.js';
 import { formatCpu, formatMs, median } from './lib/load-report.js';
-import { describeErrors, runWrk, SCENARIOS, writeScripts, wrkVersion } from './lib/load-wrk.js';
+import { runWrk, SCENARIOS, writeScripts, wrkVersion } from './lib/load-wrk.js';
 import { HELLO } from './lib/fetch-app.js';
 import { launchServer, REFERENCE, SERVER_LABELS, SERVER_NAMES } from './lib/fetch-servers.js';
-import { PAUSE_MS, OTHERS_TOLERATED, pinning, processTimeOnCpu, sleep, disturbance, disturbed } from './lib/cpus.js';
+import { PAUSE_MS, OTHERS_TOLERATED, pinning, sleep, disturbance, disturbed } from './lib/cpus.js';
 
 /** Seal's goal on the hello-world route: at least this many times @hono/node-server's req/s. */
 const TARGET_RATIO = 1.5;
@@ -79,34 +80,6 @@ async function checkServer(url) {
   if (json.status !== 200 || body !== '{"id":"7"}') throw new Error(`GET /json/7 gave ${json.status} ${body}`);
 }
 
-async function measure(server, script, seconds, pins) {
-  const before = await server.stats();
-  const serverCoreBefore = processTimeOnCpu(pins.server);
-  const loadCoreBefore = processTimeOnCpu(pins.load);
-  const ownBefore = process.cpuUsage();
-  const startedAt = performance.now();
-  const summary = await runWrk({ url: `${server.url}/`, script, seconds, cpu: pins.load });
-  const windowUs = (performance.now() - startedAt) * 1000;
-  const own = process.cpuUsage(ownBefore);
-  const loadCore = processTimeOnCpu(pins.load) - loadCoreBefore;
-  const serverCore = processTimeOnCpu(pins.server) - serverCoreBefore;
-  const after = await server.stats();
-  const cpuUs = after.cpuUs - before.cpuUs;
-  const wallUs = summary.durationUs;
-  const wrkUs = summary.wrkUserUs + summary.wrkSystemUs;
-  return {
-    rps: summary.requests / (wallUs / 1e6),
-    requests: summary.requests,
-    p50Us: summary.p50Us,
-    p99Us: summary.p99Us,
-    cpuUsPerRequest: summary.requests > 0 ? cpuUs / summary.requests : NaN,
-    served: after.requests - before.requests,
-    errors: describeErrors(summary),
-    serverBusy: cpuUs / wallUs,
-    othersOnServerCpu: Math.max(0, (serverCore - cpuUs) / windowUs),
-    othersOnLoadCpu: Math.max(0, (loadCore - wrkUs - own.user - own.system) / windowUs),
-  };
-}
 
 
 function describeRun(run) {
@@ -181,7 +154,7 @@ async function main() {
         const label = `round ${round + 1}/${settings.rounds}  ${SERVER_LABELS[server.name].padEnd(18)}`;
         let run;
         for (let attempt = 1; ; attempt++) {
-          const tried = await measure(server, script, settings.seconds, pins);
+          const tried = await measureRun(server, script, settings.seconds, pins);
           await sleep(PAUSE_MS);
           if (run === undefined || disturbance(tried) < disturbance(run)) run = tried;
           run.attempts = attempt;

@@ -31,9 +31,10 @@ import path from 'node:path';
 import { checkServer } from './lib/load-check.js';
 import { compare, formatCpu, formatMs, readmeTable, scenarioTable, SERVER_LABELS, targets } from './lib/load-report.js';
 import { launchServer, SERVER_NAMES } from './lib/load-servers.js';
-import { describeErrors, runWrk, SCENARIOS, writeScripts, wrkVersion } from './lib/load-wrk.js';
+import { runWrk, SCENARIOS, writeScripts, wrkVersion } from './lib/load-wrk.js';
 import { formatRate } from './lib/harness.js';
-import { PAUSE_MS, OTHERS_TOLERATED, pinning, processTimeOnCpu, sleep, disturbance, disturbed } from './lib/cpus.js';
+import { measureRun } from './lib/measure-run.js';
+import { PAUSE_MS, OTHERS_TOLERATED, pinning, sleep, disturbance, disturbed } from './lib/cpus.js';
 
 
 function parseArgs(argv) {
@@ -106,46 +107,6 @@ function environment(settings, wrk, pins, cpus) {
   };
 }
 
-/**
- * One timed run of one server in one scenario, with the server's CPU time around it, and how
- * much of the two CPUs other processes took meanwhile (process time on each CPU not spent by
- * the server, wrk or this process), which makes a run unreliable.
- */
-async function measure(server, script, seconds, pins) {
-  const before = await server.stats();
-  const serverCoreBefore = processTimeOnCpu(pins.server);
-  const loadCoreBefore = processTimeOnCpu(pins.load);
-  const ownBefore = process.cpuUsage();
-  const startedAt = performance.now();
-  const summary = await runWrk({ url: `${server.url}/`, script, seconds, cpu: pins.load });
-  // The whole window: wrk's start, its timed run, and its report (which may take a second).
-  const windowUs = (performance.now() - startedAt) * 1000;
-  const own = process.cpuUsage(ownBefore);
-  const loadCore = processTimeOnCpu(pins.load) - loadCoreBefore;
-  const serverCore = processTimeOnCpu(pins.server) - serverCoreBefore;
-  const after = await server.stats();
-  const cpuUs = after.cpuUs - before.cpuUs;
-  const wallUs = summary.durationUs;
-  return {
-    requests: summary.requests,
-    seconds: wallUs / 1e6,
-    rps: summary.requests / (wallUs / 1e6),
-    p50Us: summary.p50Us,
-    p99Us: summary.p99Us,
-    p99CorrectedUs: summary.p99CorrectedUs,
-    latencySamples: summary.samples,
-    latencyExact: summary.histogramOk,
-    cpuUs,
-    cpuUsPerRequest: summary.requests > 0 ? cpuUs / summary.requests : NaN,
-    served: after.requests - before.requests,
-    errors: describeErrors(summary),
-    // Shares of one CPU over the run: the server's CPU time, wrk's, and other processes' on each.
-    serverBusy: cpuUs / wallUs,
-    wrkBusy: (summary.wrkUserUs + summary.wrkSystemUs) / wallUs,
-    othersOnServerCpu: Math.max(0, (serverCore - cpuUs) / windowUs),
-    othersOnLoadCpu: Math.max(0, (loadCore - summary.wrkUserUs - summary.wrkSystemUs - own.user - own.system) / windowUs),
-  };
-}
 
 /** A run's one-line progress report, with anything suspicious about it. */
 function describeRun(run) {
@@ -247,7 +208,7 @@ async function main() {
           // A disturbed run is repeated; the least disturbed attempt is kept.
           let run;
           for (let attempt = 1; ; attempt++) {
-            const tried = await measure(server, scripts.get(scenario.name), settings.seconds, pins);
+            const tried = await measureRun(server, scripts.get(scenario.name), settings.seconds, pins);
             await sleep(PAUSE_MS);
             if (run === undefined || disturbance(tried) < disturbance(run)) run = tried;
             run.attempts = attempt;

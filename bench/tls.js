@@ -28,11 +28,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { formatRate, formatRatio, markdownTable, roundsAndSeconds } from './lib/harness.js';
+import { measureRun } from './lib/measure-run.js';
 import { compare, formatCpu, formatMs } from './lib/load-report.js';
-import { CONNECTIONS, describeErrors, runWrk, SCENARIOS, wrkVersion } from './lib/load-wrk.js';
+import { CONNECTIONS, runWrk, SCENARIOS, wrkVersion } from './lib/load-wrk.js';
 import { checkTlsServer } from './lib/tls-check.js';
 import { launchTlsServer, TLS_SERVER_LABELS, TLS_SERVER_NAMES } from './lib/tls-servers.js';
-import { PAUSE_MS, pinning, processTimeOnCpu, sleep } from './lib/cpus.js';
+import { PAUSE_MS, pinning, sleep } from './lib/cpus.js';
 
 
 /** wrk's keep-alive script (it only prints wrk's summary as JSON), and the same adding Connection: close. */
@@ -56,32 +57,6 @@ const TLS_SCENARIOS = [
 const COMPARE_KEY = { seal: 'seal', 'node-https': 'node-http', 'raw-tls': 'raw' };
 
 
-/** One timed run: wrk's figures, the server's CPU time per request, and others' use of its CPU. */
-async function measure(server, script, seconds, pins) {
-  const before = await server.stats();
-  const coreBefore = processTimeOnCpu(pins.server);
-  const startedAt = performance.now();
-  const summary = await runWrk({ url: `${server.url}/`, script, seconds, cpu: pins.load });
-  const windowUs = (performance.now() - startedAt) * 1000;
-  const core = processTimeOnCpu(pins.server) - coreBefore;
-  const after = await server.stats();
-  const cpuUs = after.cpuUs - before.cpuUs;
-  const wallUs = summary.durationUs;
-  return {
-    requests: summary.requests,
-    rps: summary.requests / (wallUs / 1e6),
-    p50Us: summary.p50Us,
-    p99Us: summary.p99Us,
-    p99CorrectedUs: summary.p99CorrectedUs,
-    cpuUsPerRequest: summary.requests > 0 ? cpuUs / summary.requests : NaN,
-    served: after.requests - before.requests,
-    serverBusy: cpuUs / wallUs,
-    wrkBusy: (summary.wrkUserUs + summary.wrkSystemUs) / wallUs,
-    errors: describeErrors(summary),
-    // Share of the server's CPU that other processes took during the run (a shared machine).
-    othersOnServerCpu: Math.max(0, (core - cpuUs) / windowUs),
-  };
-}
 
 function describeRun(run) {
   const warnings = [];
@@ -169,7 +144,7 @@ async function main() {
         const names = scenario.servers;
         const order = names.map((_, i) => names[(i + round) % names.length]);
         for (const name of order) {
-          const run = await measure(servers.get(name), scripts.get(scenario.name), settings.seconds, pins);
+          const run = await measureRun(servers.get(name), scripts.get(scenario.name), settings.seconds, pins);
           await sleep(PAUSE_MS);
           runs.get(scenario.name).get(name).push(run);
           console.log(`round ${round + 1}/${settings.rounds}  ${scenario.name.padEnd(10)} ${TLS_SERVER_LABELS[name].padEnd(10)} ${describeRun(run)}`);
