@@ -7,19 +7,15 @@
  * The model computes what the echo says independently of Seal: the path is percent-decoded here
  * byte by byte, and the query and urlencoded forms are read by URLSearchParams.
  */
+import type { EchoFile } from '../../src/apps/echo.js';
 import type { ErrorCode } from '../../src/http/errors.js';
 
 // --- What the echo answers ------------------------------------------------------------------------
 
 export type FieldMap = Record<string, string[]>;
 
-export interface EchoFile {
-  field: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-}
+/** A file part as the echo reports it (CONTRACTS.md §2): the app's own type. */
+export type { EchoFile };
 
 /** The echo's JSON, without `client` and `server`, which only the live socket knows. */
 export interface EchoModel {
