@@ -107,10 +107,12 @@ export class RequestParser {
   private nameEnd = 0;
   private valueStart = 0;
 
-  // The 32-bit view of the last chunk whose values were scanned by words (see skipFieldValue).
+  // The 32-bit view of the last chunk whose values were scanned by words (see skipFieldValue),
+  // and how far that chunk's start lies past the word boundary before it (0-3). Kept with the view
+  // because reading a Buffer's byteOffset is a call into the runtime, not a field load.
   private wordsOf: Uint8Array | null = null;
   private words: Int32Array | null = null;
-  private wordsOrigin = 0;
+  private wordsSkew = 0;
 
   // Body framing.
   private remaining = 0;
@@ -412,19 +414,23 @@ export class RequestParser {
   private skipFieldValue(buf: Uint8Array, p: number, end: number): number {
     const fieldValue = FIELD_VALUE;
     if (end - p >= 16) {
-      p = this.alignWords(buf, p, fieldValue);
-      if (!fieldValue[buf[p]!]) return p;
+      if (buf !== this.wordsOf) this.viewWords(buf);
+      const skew = this.wordsSkew;
+      // Byte by byte up to a word boundary: position p is at byte (p + skew) of the view.
+      while (((p + skew) & 3) !== 0) {
+        if (!fieldValue[buf[p]!]) return p;
+        p++;
+      }
       const words = this.words!;
-      const shift = this.wordsOrigin - buf.byteOffset;
-      let i = (p - shift) >> 2;
-      const stop = (end - shift) >> 2;
+      let i = (p + skew) >> 2;
+      const stop = (end + skew) >> 2;
       for (; i < stop; i++) {
         const w = words[i]!;
         const del = w ^ 0x7f7f7f7f;
         // "has a byte < 0x20" | "has a byte == 0x7F" (the classic SWAR tests, exact for existence).
         if ((((w - 0x20202020) & ~w) | ((del - 0x01010101) & ~del)) & 0x80808080) break;
       }
-      p = i * 4 + shift;
+      p = i * 4 - skew;
     }
     while (p < end && fieldValue[buf[p]!]) p++;
     return p;
@@ -437,44 +443,34 @@ export class RequestParser {
   private skipTarget(buf: Uint8Array, p: number, end: number): number {
     const target = TARGET;
     if (end - p >= 16) {
-      p = this.alignWords(buf, p, target);
-      if (!target[buf[p]!]) return p;
+      if (buf !== this.wordsOf) this.viewWords(buf);
+      const skew = this.wordsSkew;
+      while (((p + skew) & 3) !== 0) {
+        if (!target[buf[p]!]) return p;
+        p++;
+      }
       const words = this.words!;
-      const shift = this.wordsOrigin - buf.byteOffset;
-      let i = (p - shift) >> 2;
-      const stop = (end - shift) >> 2;
+      let i = (p + skew) >> 2;
+      const stop = (end + skew) >> 2;
       for (; i < stop; i++) {
         const w = words[i]!;
         const del = w ^ 0x7f7f7f7f;
         const hash = w ^ 0x23232323;
         if ((((w - 0x21212121) & ~w) | w | ((del - 0x01010101) & ~del) | ((hash - 0x01010101) & ~hash)) & 0x80808080) break;
       }
-      p = i * 4 + shift;
+      p = i * 4 - skew;
     }
     while (p < end && target[buf[p]!]) p++;
     return p;
   }
 
-  /**
-   * Steps byte by byte (checking `table`) to the next 4-aligned address and makes sure `words`
-   * views `buf`. Returns the aligned position, or the position of a byte outside `table` before it.
-   */
-  private alignWords(buf: Uint8Array, p: number, table: Uint8Array): number {
-    const base = buf.byteOffset;
-    while (((base + p) & 3) !== 0) {
-      if (!table[buf[p]!]) return p;
-      p++;
-    }
-    if (buf !== this.wordsOf) this.viewWords(buf);
-    return p;
-  }
-
   /** A 32-bit view of `buf`'s memory from the 4-aligned address at or before its start. */
   private viewWords(buf: Uint8Array): void {
-    const origin = buf.byteOffset & ~3;
+    const skew = buf.byteOffset & 3;
+    const origin = buf.byteOffset - skew;
     this.wordsOf = buf;
-    this.wordsOrigin = origin;
-    this.words = new Int32Array(buf.buffer, origin, (buf.byteOffset + buf.byteLength - origin) >> 2);
+    this.wordsSkew = skew;
+    this.words = new Int32Array(buf.buffer, origin, (skew + buf.byteLength) >> 2);
   }
 
   private failAt(code: ErrorCode, p: number): number {
