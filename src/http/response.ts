@@ -295,6 +295,23 @@ export class Response {
 
   private headText(): string {
     const channel = this.channel;
+    this.keepAlive = this.keepAlive && channel.mayKeepAlive();
+    const persistence = !this.keepAlive ? PERSIST_CLOSE : channel.versionMinor === 0 ? PERSIST_KEEP_ALIVE : PERSIST_DEFAULT;
+    const date = httpDate();
+    const last = lastHead;
+    if (
+      last.status === this.status && last.reason === this.reason && last.framing === this.framing &&
+      last.declaredLength === this.declaredLength && last.persistence === persistence && last.date === date &&
+      sameFields(last.fields, this.fields)
+    ) {
+      return last.text;
+    }
+    const text = this.buildHeadText(persistence, date);
+    lastHead = { status: this.status, reason: this.reason, framing: this.framing, declaredLength: this.declaredLength, persistence, date, fields: this.fields.slice(), text };
+    return text;
+  }
+
+  private buildHeadText(persistence: number, date: string): string {
     let head = 'HTTP/1.1 ' + this.status + ' ' + (this.reason ?? reasonPhrase(this.status)) + '\r\n';
     const fields = this.fields;
     let hasDate = false;
@@ -306,7 +323,7 @@ export class Response {
       if (name.length === 10 && PERSISTENCE_ONLY.test(fields[i + 1]!) && name.toLowerCase() === 'connection') continue;
       head += name + ': ' + fields[i + 1] + '\r\n';
     }
-    if (!hasDate) head += 'Date: ' + httpDate() + '\r\n';
+    if (!hasDate) head += 'Date: ' + date + '\r\n';
     if (this.framing === Framing.Length) head += 'Content-Length: ' + this.declaredLength + '\r\n';
     else if (this.framing === Framing.Chunked) head += 'Transfer-Encoding: chunked\r\n';
     else if (this.framing === Framing.None && this.status === 304 && this.declaredLength >= 0) {
@@ -314,10 +331,10 @@ export class Response {
     }
     // RFC 9110 §15.3.6: a 205 has no content, and framing must say so (RFC 9112 §6.3 does not).
     else if (this.status === 205) head += 'Content-Length: 0\r\n';
-    this.keepAlive = this.keepAlive && channel.mayKeepAlive();
-    if (!this.keepAlive) head += 'Connection: close\r\n';
-    else if (channel.versionMinor === 0) head += 'Connection: keep-alive\r\n';
-    return head + '\r\n';
+    if (persistence === PERSIST_CLOSE) head += 'Connection: close\r\n';
+    else if (persistence === PERSIST_KEEP_ALIVE) head += 'Connection: keep-alive\r\n';
+    // One flat string: it is written once per response, and maybe many times from the cache.
+    return flatten(head + '\r\n');
   }
 
   private sendBody(chunk: string | Uint8Array): boolean {
@@ -354,6 +371,44 @@ export class Response {
     }
     this.channel.responseEndedWith(this.keepAlive);
   }
+}
+
+/** What the head says about persistence: nothing (HTTP/1.1 default), `close`, or `keep-alive` (for 1.0). */
+const PERSIST_DEFAULT = 0;
+const PERSIST_CLOSE = 1;
+const PERSIST_KEEP_ALIVE = 2;
+
+/**
+ * The last head built, with everything it was built from. Handlers answer request after request
+ * with the same status and fields, and the Date changes once a second: most heads are the one
+ * before, found by a few identity comparisons instead of a dozen concatenations and a flatten.
+ */
+interface BuiltHead {
+  readonly status: number;
+  readonly reason: string | undefined;
+  readonly framing: Framing;
+  readonly declaredLength: number;
+  readonly persistence: number;
+  readonly date: string;
+  readonly fields: readonly string[];
+  readonly text: string;
+}
+
+let lastHead: BuiltHead = { status: 0, reason: undefined, framing: Framing.Unknown, declaredLength: -1, persistence: -1, date: '', fields: [], text: '' };
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A string built by `+` is a rope; reading it once (here, a char code) makes V8 flatten it in
+ * place, so the writes and joins that follow copy one piece instead of walking dozens.
+ */
+function flatten(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
 
 /** A Connection value naming only close and keep-alive (RFC 9112 §9.3), which the writer decides. */
