@@ -77,7 +77,8 @@ export class Response {
     // All or nothing: the values are checked before the old ones go, so a refused value (which a
     // handler may catch) leaves the fields as they were, not half-replaced.
     const values = this.checkField(name, value);
-    this.removeHeader(name);
+    // With no fields yet there is nothing to replace but a Content-Length, kept apart (addField).
+    if (this.fields.length > 0 || this.declaredLength >= 0) this.removeHeader(name);
     for (const v of values) this.addField(name, v);
     return this;
   }
@@ -218,7 +219,7 @@ export class Response {
    */
   private checkField(name: string, value: HeaderValue): readonly string[] {
     checkName(name);
-    const values = typeof value === 'object' ? value : [String(value)];
+    const values = typeof value === 'object' ? value : [typeof value === 'string' ? value : String(value)];
     const lower = name.length === 14 || name.length === 17 ? name.toLowerCase() : '';
     if (lower === 'transfer-encoding') {
       throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Transfer-Encoding is set by Seal, not by the handler');
@@ -429,10 +430,17 @@ function remember(set: Set<string>, text: string): void {
 
 /** field-name = token (RFC 9110 §5.1). */
 function checkName(name: string): void {
-  if (goodNames.has(name)) return;
-  checkNameBytes(name);
-  remember(goodNames, name);
+  // The same name as last time (usually the very same string) costs one comparison.
+  if (name === lastGoodName) return;
+  if (!goodNames.has(name)) {
+    checkNameBytes(name);
+    remember(goodNames, name);
+  }
+  lastGoodName = name;
 }
+/** The last name and ASCII value found good (the start values are good ones: "" is no name). */
+let lastGoodName = 'Content-Type';
+let lastGoodAsciiValue = '';
 
 function checkNameBytes(name: string): void {
   if (name.length === 0) throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'empty field name');
@@ -447,10 +455,13 @@ function checkNameBytes(name: string): void {
  * Returns whether the value is pure ASCII.
  */
 function checkValue(value: string): boolean {
-  if (goodAsciiValues.has(value)) return true;
-  const ascii = checkValueBytes(value);
-  if (ascii) remember(goodAsciiValues, value);
-  return ascii;
+  if (value === lastGoodAsciiValue) return true;
+  if (!goodAsciiValues.has(value)) {
+    if (!checkValueBytes(value)) return false;
+    remember(goodAsciiValues, value);
+  }
+  lastGoodAsciiValue = value;
+  return true;
 }
 
 function checkValueBytes(value: string): boolean {
