@@ -74,6 +74,11 @@ const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];
 /** 16^13 = 2^52: more significant hex digits than this cannot be a safe integer. */
 const MAX_CHUNK_SIZE_DIGITS = 13;
 const MIN_CARRY_BYTES = 1024;
+/**
+ * A 32-bit view of a chunk is a typed array made per chunk; it pays for itself over a few hundred
+ * bytes. A small chunk (a keep-alive client's whole request, say) is scanned byte by byte.
+ */
+const WORDS_MIN_REST = 256;
 
 export class RequestParser {
   readonly limits: ParserLimits;
@@ -413,7 +418,7 @@ export class RequestParser {
    */
   private skipFieldValue(buf: Uint8Array, p: number, end: number): number {
     const fieldValue = FIELD_VALUE;
-    if (end - p >= 16) {
+    if (end - p >= 16 && (buf === this.wordsOf || end - p >= WORDS_MIN_REST)) {
       if (buf !== this.wordsOf) this.viewWords(buf);
       const skew = this.wordsSkew;
       // Byte by byte up to a word boundary: position p is at byte (p + skew) of the view.
@@ -442,7 +447,7 @@ export class RequestParser {
    */
   private skipTarget(buf: Uint8Array, p: number, end: number): number {
     const target = TARGET;
-    if (end - p >= 16) {
+    if (end - p >= 16 && (buf === this.wordsOf || end - p >= WORDS_MIN_REST)) {
       if (buf !== this.wordsOf) this.viewWords(buf);
       const skew = this.wordsSkew;
       while (((p + skew) & 3) !== 0) {
