@@ -375,6 +375,11 @@ export class HttpConnection implements RequestSink {
     return this.output.write(data, encoding);
   }
 
+  /** A whole response: its head and body leave together (see OutputBatch.writeMessage). */
+  sendMessage(head: string, body: string): void {
+    this.output.writeMessage(head, body);
+  }
+
   flush(): void {
     this.output.flush();
   }

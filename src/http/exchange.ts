@@ -99,6 +99,10 @@ export class Exchange implements ResponseChannel, BodySource {
     return this.owner.send(data, encoding);
   }
 
+  writeMessage(head: string, body: string): void {
+    if (!this.aborted) this.owner.sendMessage(head, body);
+  }
+
   cork(): void {
     this.owner.cork();
   }

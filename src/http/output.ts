@@ -58,6 +58,20 @@ export class OutputBatch {
     return socket.writableLength + this.queued < socket.writableHighWaterMark;
   }
 
+  /**
+   * Writes a whole response, an ASCII head and a UTF-8 body: `write` twice, without the
+   * high-water answer that nobody waits for once a response has ended.
+   */
+  writeMessage(head: string, body: string): void {
+    if (this.depth === 0) {
+      this.socket.write(head + body, 'utf8');
+      return;
+    }
+    this.text += head;
+    this.text += body;
+    this.queued += head.length + body.length;
+  }
+
   /** Hands everything held to the socket: one write, or one writev when Buffers are in it. */
   flush(): void {
     const queue = this.queue;

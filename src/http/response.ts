@@ -21,6 +21,8 @@ export interface ResponseChannel {
   mayKeepAlive(): boolean;
   /** Queues bytes on the socket; false when above its high-water mark. */
   write(data: string | Uint8Array, encoding?: 'latin1' | 'utf8'): boolean;
+  /** A whole response at once, an ASCII head and a UTF-8 body: they leave together. */
+  writeMessage(head: string, body: string): void;
   cork(): void;
   uncork(): void;
   /** Resolves when the socket can take more, or is gone. */
@@ -164,12 +166,9 @@ export class Response {
       this.chooseFraming(length);
       this.ended = true;
       if (typeof chunk === 'string' && this.asciiOnly && this.framing === Framing.Length && !channel.headRequest) {
-        // The common case: head and body in one batch, encoded straight into the connection's slab.
+        // The common case: head and body handed over together, in one call.
         this.bytesSent = length;
-        channel.cork();
-        channel.write(this.headText(), 'latin1');
-        channel.write(chunk, 'utf8');
-        channel.uncork();
+        channel.writeMessage(this.headText(), chunk);
         return this.complete();
       }
       channel.cork();

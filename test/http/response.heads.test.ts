@@ -25,6 +25,10 @@ class RecordingChannel implements ResponseChannel {
     this.writes.push(typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : Buffer.from(data));
     return true;
   }
+  writeMessage(head: string, body: string): void {
+    this.write(head, 'latin1');
+    this.write(body, 'utf8');
+  }
   cork(): void {}
   uncork(): void {}
   drained(): Promise<void> {

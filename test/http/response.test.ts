@@ -35,6 +35,12 @@ class FakeChannel implements ResponseChannel {
     if (this.corked === 0) this.batches++;
     return this.writeResult;
   }
+  writeMessage(head: string, body: string): void {
+    this.cork();
+    this.write(head, 'latin1');
+    this.write(body, 'utf8');
+    this.uncork();
+  }
   cork(): void {
     if (this.corked === 0) this.batches++;
     this.corked++;
