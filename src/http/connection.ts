@@ -175,7 +175,7 @@ export class HttpConnection implements RequestSink {
     exchange.keepAlive = false;
     // Its response has ended and the rest of its body will never come: nothing left to do.
     if (exchange.responseEnded) return this.closeNow();
-    exchange.body.fail(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the client ended inside a request body'));
+    exchange.failBody(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the client ended inside a request body'));
   }
 
   /** The socket closed. Called by the service that made this connection (Connection.onClose). */
@@ -184,7 +184,7 @@ export class HttpConnection implements RequestSink {
     this.input = null;
     const exchange = this.exchange;
     if (exchange !== null) {
-      exchange.body.fail(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the connection closed'));
+      exchange.failBody(new SealError(ErrorCode.INCOMPLETE_MESSAGE, 'the connection closed'));
       exchange.aborted = true;
       // The client will never read the rest of this response: tell whoever watches request.signal.
       if (!exchange.responseEnded) exchange.request.abort(new DOMException('the connection closed before the response ended', 'AbortError'));
@@ -219,7 +219,7 @@ export class HttpConnection implements RequestSink {
   onMessageComplete(): boolean {
     const exchange = this.exchange!;
     exchange.messageComplete = true;
-    exchange.body.end();
+    exchange.endBody();
     // The whole body is queued; the next request waits for this response anyway.
     this.bodyBehind = false;
     this.requestStartedAt = 0;
@@ -235,7 +235,7 @@ export class HttpConnection implements RequestSink {
   onResponseEnded(exchange: Exchange): void {
     if (exchange !== this.exchange) return;
     if (!exchange.messageComplete) {
-      if (exchange.body.complete || this.closing) {
+      if (exchange.bodyComplete || this.closing) {
         if (this.closing) this.closeNow();
         return; // the message completes in this very parse, or never
       }
@@ -244,7 +244,7 @@ export class HttpConnection implements RequestSink {
       if (exchange.keepAlive && remaining >= 0 && remaining <= MAX_DISCARD_BYTES) {
         exchange.discarding = true;
         this.bodyBehind = false;
-        exchange.body.fail(new SealError(ErrorCode.HANDLER_FAILED, 'the response was sent before the body was read'));
+        exchange.failBody(new SealError(ErrorCode.HANDLER_FAILED, 'the response was sent before the body was read'));
         this.pump();
       } else this.closeNow();
       return;
@@ -296,8 +296,7 @@ export class HttpConnection implements RequestSink {
 
   mayKeepAlive(exchange: Exchange): boolean {
     if (this.closing || this.conn.closing || this.conn.server.closing || !exchange.head.keepAlive) return false;
-    const body = exchange.body;
-    if (!body.complete && !body.started) {
+    if (!exchange.bodyComplete && !exchange.bodyStarted) {
       // RFC 9110 §10.1.1: no 100 was sent, so the client may or may not send the body; close.
       if (exchange.head.expectContinue) return false;
       const remaining = this.parser.bodyRemaining;
@@ -313,7 +312,7 @@ export class HttpConnection implements RequestSink {
     if (exchange !== null) {
       // The error is in the current request's body: its reader gets the error, the handler decides.
       exchange.keepAlive = false;
-      exchange.body.fail(error);
+      exchange.failBody(error);
       if (exchange.responseEnded) this.closeNow();
       return;
     }
@@ -357,7 +356,7 @@ export class HttpConnection implements RequestSink {
       return;
     }
     exchange.keepAlive = false;
-    exchange.body.fail(error);
+    exchange.failBody(error);
     exchange.fail(error);
   }
 

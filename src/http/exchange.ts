@@ -16,7 +16,6 @@ export class Exchange implements ResponseChannel, BodySource {
   readonly head: RequestHead;
   readonly request: Request;
   readonly response: Response;
-  readonly body: RequestBody;
   readonly headRequest: boolean;
   readonly versionMinor: number;
   messageComplete = false;
@@ -24,6 +23,13 @@ export class Exchange implements ResponseChannel, BodySource {
   keepAlive = true;
   discarding = false;
   aborted = false;
+  /**
+   * The body stream, made when first asked for: a request without a body (most of them) is
+   * answered without one being made. Until then, what the connection reports is kept here.
+   */
+  private bodyStream: RequestBody | null = null;
+  private bodyEnded: boolean;
+  private bodyFailure: Error | null = null;
   /** The error `abort()` reported, so that the same error rethrown by the handler is not reported twice. */
   private abortReason: Error | null = null;
   private readonly owner: HttpConnection;
@@ -33,9 +39,43 @@ export class Exchange implements ResponseChannel, BodySource {
     this.head = head;
     this.headRequest = head.isMethod('HEAD');
     this.versionMinor = head.versionMinor;
-    this.body = new RequestBody(this, head.contentLength);
-    this.request = new Request(head, this.body, owner.requestContext);
+    this.bodyEnded = head.contentLength === 0;
+    this.request = new Request(head, this, owner.requestContext);
     this.response = new Response(this);
+  }
+
+  /** The request body as a stream; see `bodyStream`. */
+  get body(): RequestBody {
+    let body = this.bodyStream;
+    if (body === null) {
+      body = this.bodyStream = new RequestBody(this, this.head.contentLength);
+      // In the order they were reported: a failure and then the end still reads as the failure.
+      if (this.bodyFailure !== null) body.fail(this.bodyFailure);
+      if (this.bodyEnded) body.end();
+    }
+    return body;
+  }
+
+  /** Every byte of the body has arrived. */
+  get bodyComplete(): boolean {
+    return this.bodyStream === null ? this.bodyEnded : this.bodyStream.complete;
+  }
+
+  /** Someone started reading (or gave up on) the body. */
+  get bodyStarted(): boolean {
+    return this.bodyStream !== null && this.bodyStream.started;
+  }
+
+  /** The connection's side: the body is complete. */
+  endBody(): void {
+    if (this.bodyStream !== null) this.bodyStream.end();
+    else this.bodyEnded = true;
+  }
+
+  /** The connection's side: the rest of the body will not come (a body already complete keeps its bytes). */
+  failBody(error: Error): void {
+    if (this.bodyStream !== null) this.bodyStream.fail(error);
+    else if (!this.bodyEnded) this.bodyFailure = error;
   }
 
   run(handler: (request: Request, response: Response) => void | Promise<void>): void {
@@ -143,7 +183,7 @@ export class Exchange implements ResponseChannel, BodySource {
 
   startReading(): void {
     // RFC 9110 §10.1.1: the client waits for 100 before sending the body; send it on first read.
-    if (this.head.expectContinue && this.versionMinor === 1 && !this.body.complete) this.response.sendContinue();
+    if (this.head.expectContinue && this.versionMinor === 1 && !this.bodyComplete) this.response.sendContinue();
   }
 
   resume(): void {

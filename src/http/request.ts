@@ -46,8 +46,7 @@ export interface RequestContext {
 export class Request {
   /** The parsed head: offsets into the socket's bytes. */
   readonly head: RequestHead;
-  /** The body, as an async iterable of Buffer chunks (views of the socket's chunks). */
-  readonly body: RequestBody;
+  private readonly bodyHolder: { readonly body: RequestBody };
   /** The server's default cap for `bytes()`, `text()`, `json()` and `form()`. */
   readonly maxBodyBytes: number;
   private finishers: (() => void)[] | undefined;
@@ -60,9 +59,10 @@ export class Request {
   /** What the trusted proxy's headers say, once asked. */
   private forwarded: { readonly client: Address; readonly protocol: Protocol | null } | undefined;
 
-  constructor(head: RequestHead, body: RequestBody, context: RequestContext) {
+  /** `bodyHolder.body` is the body stream, which the holder makes when first asked for. */
+  constructor(head: RequestHead, bodyHolder: { readonly body: RequestBody }, context: RequestContext) {
     this.head = head;
-    this.body = body;
+    this.bodyHolder = bodyHolder;
     this.context = context;
     this.maxBodyBytes = context.maxBodyBytes;
   }
@@ -105,6 +105,11 @@ export class Request {
     const trust = this.context.trustProxy;
     if (trust === undefined || trust === null) return own;
     return (this.forwarded ??= this.resolveForwarded(trust)).protocol ?? own;
+  }
+
+  /** The body, as an async iterable of Buffer chunks (views of the socket's chunks). */
+  get body(): RequestBody {
+    return this.bodyHolder.body;
   }
 
   get method(): string {

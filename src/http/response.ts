@@ -50,7 +50,7 @@ export class Response {
   reason: string | undefined = undefined;
   private readonly channel: ResponseChannel;
   /** Flat [name, value, name, value, ...], validated, in the order set. */
-  private readonly fields: string[] = [];
+  private fields: string[] = [];
   private asciiOnly = true;
   private sent = false;
   private ended = false;
@@ -78,9 +78,17 @@ export class Response {
     this.assertHeaderOpen();
     // All or nothing: the values are checked before the old ones go, so a refused value (which a
     // handler may catch) leaves the fields as they were, not half-replaced.
-    const values = this.checkField(name, value);
     // With no fields yet there is nothing to replace but a Content-Length, kept apart (addField).
-    if (this.fields.length > 0 || this.declaredLength >= 0) this.removeHeader(name);
+    const replacing = this.fields.length > 0 || this.declaredLength >= 0;
+    if (typeof value === 'string') {
+      // One string, the usual case: checked and added without a list made around it.
+      this.checkFieldValue(this.checkFieldName(name), value);
+      if (replacing) this.removeHeader(name);
+      this.addField(name, value);
+      return this;
+    }
+    const values = this.checkField(name, value);
+    if (replacing) this.removeHeader(name);
     for (const v of values) this.addField(name, v);
     return this;
   }
@@ -217,19 +225,27 @@ export class Response {
    * which writes ASCII the same, so noting it before a later value is refused is harmless.)
    */
   private checkField(name: string, value: HeaderValue): readonly string[] {
+    const values = typeof value === 'object' ? value : [String(value)];
+    const lower = this.checkFieldName(name);
+    for (const v of values) this.checkFieldValue(lower, v);
+    return values;
+  }
+
+  /** Checks a name; returns it in lower case when it is one Seal treats apart, else ''. */
+  private checkFieldName(name: string): string {
     checkName(name);
-    const values = typeof value === 'object' ? value : [typeof value === 'string' ? value : String(value)];
     const lower = name.length === 14 || name.length === 17 ? name.toLowerCase() : '';
     if (lower === 'transfer-encoding') {
       throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Transfer-Encoding is set by Seal, not by the handler');
     }
-    for (const v of values) {
-      if (!checkValue(v)) this.asciiOnly = false;
-      if (lower === 'content-length' && !/^[0-9]{1,15}$/.test(v)) {
-        throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Content-Length must be a decimal number');
-      }
+    return lower;
+  }
+
+  private checkFieldValue(lowerName: string, value: string): void {
+    if (!checkValue(value)) this.asciiOnly = false;
+    if (lowerName === 'content-length' && !/^[0-9]{1,15}$/.test(value)) {
+      throw new SealError(ErrorCode.INVALID_RESPONSE_HEADER, 'Content-Length must be a decimal number');
     }
-    return values;
   }
 
   /** Adds one field line, already checked by `checkField`. */
@@ -240,7 +256,10 @@ export class Response {
       return; // written by the framing code, once
     }
     if (lower === 'connection' && /(^|[\s,])close($|[\s,])/i.test(value)) this.keepAlive = false;
-    this.fields.push(name, value);
+    // The first field makes an array of exactly two: a push onto an empty array would allocate
+    // room for seventeen, for responses that mostly set one or two fields.
+    if (this.fields.length === 0) this.fields = [name, value];
+    else this.fields.push(name, value);
   }
 
   /** Decides how the body is delimited; `length` is the whole body's size, or -1 when not known yet. */
