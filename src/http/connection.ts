@@ -334,11 +334,12 @@ export class HttpConnection implements RequestSink {
       // Held input (pipelined requests of a client that does not read its responses) is work
       // in progress, not an idle connection: closing it would drop those requests unanswered.
       if (this.input !== null || this.waitingForDrain) return;
-      // A connection that never sent a request gets the headers timeout; a used one the keep-alive one.
+      // Idle since the last sweep: the clock starts now (see idleSince).
       if (this.idleSince === 0) {
         this.idleSince = now;
         return;
       }
+      // A connection that never sent a request gets the headers timeout; a used one the keep-alive one.
       const limit = this.requestCount === 0 ? headersTimeoutMs : keepAliveTimeoutMs;
       if (now - this.idleSince > limit) this.closeNow();
     }
