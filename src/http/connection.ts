@@ -80,6 +80,8 @@ export class HttpConnection implements RequestSink {
     this.context = context;
     this.parser = new RequestParser(this, options.limits);
     this.output = new OutputBatch(conn.socket);
+    // Whoever closes the connection (the TCP server, at shutdown) sends held answers before the FIN.
+    conn.holdWrites(() => this.output.flush());
     this.idleSince = Date.now();
     const socket = this.socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -127,7 +129,8 @@ export class HttpConnection implements RequestSink {
       }
     } finally {
       this.pumping = false;
-      this.output.end();
+      // Answers leave at the end of this event-loop turn, with the other connections' (output.ts).
+      this.output.endLater();
     }
     // The headers timer runs from the first byte of a request; a message may have ended mid-chunk.
     if (this.requestStartedAt === 0 && !this.parser.idle) this.requestStartedAt = Date.now();

@@ -6,7 +6,14 @@
  * one UTF-8 string, which measured cheaper than encoding each piece into a Buffer slab, and
  * cheaper than queueing the pieces in an array and joining them. Buffers are queued as they
  * are, in order, and a mixed batch leaves with one writev. Outside a batch, writes go straight
- * to the socket.
+ * to the socket, after anything still held.
+ *
+ * `endLater()` ends the batch the connection loop opens around each socket read, and holds what
+ * it gathered until the event loop has handed out every read of this turn (its check phase):
+ * under load the responses of many connections then leave back to back, and a client that is
+ * woken by the first finds the others waiting instead of being woken again for each (waking a
+ * sleeping peer is most of a loopback write's kernel time). A connection that is not busy loses
+ * nothing: the check phase follows its read at once.
  */
 import type { Socket } from 'node:net';
 
@@ -41,13 +48,21 @@ export class OutputBatch {
     if (this.depth > 0 && --this.depth === 0) this.flush();
   }
 
+  /** Ends a batch; the outermost end flushes in this turn's check phase (see above). */
+  endLater(): void {
+    if (this.depth > 0 && --this.depth === 0 && this.queued > 0) flushAtCheck(this);
+  }
+
   /**
    * Writes `data`; `latin1` strings are ASCII (the head), `utf8` ones are body text. Returns false
    * when the socket, with what the batch holds, is above its high-water mark.
    */
   write(data: string | Uint8Array, encoding: 'latin1' | 'utf8'): boolean {
     const socket = this.socket;
-    if (this.depth === 0) return typeof data === 'string' ? socket.write(data, encoding) : socket.write(data);
+    if (this.depth === 0) {
+      if (this.queued > 0) this.flush();
+      return typeof data === 'string' ? socket.write(data, encoding) : socket.write(data);
+    }
     if (typeof data === 'string') this.text += data;
     else {
       if (this.text !== '') this.queue.push(this.text);
@@ -64,6 +79,7 @@ export class OutputBatch {
    */
   writeMessage(head: string, body: string): void {
     if (this.depth === 0) {
+      if (this.queued > 0) this.flush();
       this.socket.write(head + body, 'utf8');
       return;
     }
@@ -77,7 +93,10 @@ export class OutputBatch {
     const queue = this.queue;
     const text = this.text;
     const socket = this.socket;
-    if (queue.length === 0) {
+    if (socket.destroyed) {
+      // Nobody will read it: a client that went away, or a connection torn down.
+      queue.length = 0;
+    } else if (queue.length === 0) {
       if (text !== '') socket.write(text, 'utf8');
     } else {
       if (text !== '') queue.push(text);
@@ -92,4 +111,24 @@ export class OutputBatch {
     this.text = '';
     this.queued = 0;
   }
+}
+
+/** Batches waiting for the check phase, and whether it is scheduled. */
+let held: OutputBatch[] = [];
+let scheduled = false;
+
+function flushAtCheck(batch: OutputBatch): void {
+  held.push(batch);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flushHeld);
+  }
+}
+
+function flushHeld(): void {
+  const batches = held;
+  held = [];
+  scheduled = false;
+  // A batch flushed in between (a write outside a batch, a close) has nothing left: flush is cheap.
+  for (const batch of batches) batch.flush();
 }

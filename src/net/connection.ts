@@ -57,6 +57,7 @@ export class Connection {
   #resolveClosed: (() => void) | undefined;
   #closeCallbacks: (() => void)[] | undefined;
   readonly #forget: ((conn: Connection) => void) | undefined;
+  #flushHeld: (() => void) | undefined;
 
   /**
    * @internal `reportError` receives socket errors that are not routine peer aborts. `addresses`
@@ -151,6 +152,15 @@ export class Connection {
     return (this.#writer ??= new ByteWriter(this.socket));
   }
 
+  /**
+   * The protocol layer holds writes of its own for a moment (the HTTP loop batches responses):
+   * `flush` hands them to the socket, and `close()` calls it before the FIN, so that what was
+   * written before the close is sent, whoever closes.
+   */
+  holdWrites(flush: () => void): void {
+    this.#flushHeld = flush;
+  }
+
   /** A unit of work (a request) started: server close will wait for it. */
   markActive(): void {
     if (this.#state === 'closed') return;
@@ -173,6 +183,7 @@ export class Connection {
     if (this.closing) return;
     this.#closing = true;
     const socket = this.socket;
+    this.#flushHeld?.();
     this.#reader?.discard();
     socket.resume();
     if (!socket.writableEnded) socket.end();
