@@ -25,6 +25,8 @@ export class OutputBatch {
   /** Pieces before `text` in a batch that holds Buffers, in order; empty in an all-string batch. */
   private readonly queue: (string | Uint8Array)[] = [];
   private queued = 0;
+  /** In the list of batches flushed at the check phase (a socket may be read twice in a turn). */
+  private held = false;
 
   constructor(socket: Socket) {
     this.socket = socket;
@@ -50,7 +52,10 @@ export class OutputBatch {
 
   /** Ends a batch; the outermost end flushes in this turn's check phase (see above). */
   endLater(): void {
-    if (this.depth > 0 && --this.depth === 0 && this.queued > 0) flushAtCheck(this);
+    if (this.depth > 0 && --this.depth === 0 && this.queued > 0 && !this.held) {
+      this.held = true;
+      flushAtCheck(this);
+    }
   }
 
   /**
@@ -110,6 +115,7 @@ export class OutputBatch {
     }
     this.text = '';
     this.queued = 0;
+    this.held = false;
   }
 }
 
