@@ -12,8 +12,8 @@
  * (--min-semi-space-size) that no collection runs while it counts: the figure is the growth of
  * `heapUsed` over the requests, divided by their number. A collection during a measurement (seen
  * with v8.GCProfiler) voids it, and the run is repeated with fewer requests. The
- * harness's own cost (its stream, its waiting) is measured with a transport that answers by
- * itself, and subtracted.
+ * harness's own cost (its stream, its waiting for the answers) is measured with a transport that
+ * answers by itself, and subtracted.
  */
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
@@ -103,7 +103,11 @@ class MemorySocket extends Duplex {
   }
 }
 
-/** The harness alone: a socket that answers each request itself, with the same response. */
+/**
+ * The harness alone: a socket that answers each request itself, with the same response, in the
+ * check phase of the event loop's turn, where Seal's connection loop writes its answers (see
+ * src/http/output.ts): the harness's waiting across a turn is then its own, not the server's.
+ */
 class CannedSocket extends MemorySocket {
   constructor(response) {
     super();
@@ -113,7 +117,9 @@ class CannedSocket extends MemorySocket {
     // Count what a server would answer, without a server.
     let n = 0;
     for (let at = chunk.indexOf('\r\n\r\n'); at !== -1; at = chunk.indexOf('\r\n\r\n', at + 4)) n++;
-    for (let i = 0; i < n; i++) this.write(this.response);
+    setImmediate(() => {
+      for (let i = 0; i < n; i++) this.write(this.response);
+    });
   }
 }
 

@@ -119,12 +119,18 @@ export class OutputBatch {
   }
 }
 
-/** Batches waiting for the check phase, and whether it is scheduled. */
-let held: OutputBatch[] = [];
+/**
+ * Batches waiting for the check phase: the first `heldCount` entries of `held`. Two lists take
+ * turns, so that the lists are made once, not once a turn (a batch listed while the other list is
+ * being flushed waits for the next check).
+ */
+let held: (OutputBatch | null)[] = [];
+let spare: (OutputBatch | null)[] = [];
+let heldCount = 0;
 let scheduled = false;
 
 function flushAtCheck(batch: OutputBatch): void {
-  held.push(batch);
+  held[heldCount++] = batch;
   if (!scheduled) {
     scheduled = true;
     setImmediate(flushHeld);
@@ -133,8 +139,16 @@ function flushAtCheck(batch: OutputBatch): void {
 
 function flushHeld(): void {
   const batches = held;
-  held = [];
+  const count = heldCount;
+  held = spare;
+  heldCount = 0;
+  spare = batches;
   scheduled = false;
-  // A batch flushed in between (a write outside a batch, a close) has nothing left: flush is cheap.
-  for (const batch of batches) batch.flush();
+  for (let i = 0; i < count; i++) {
+    const batch = batches[i]!;
+    // Let go of it, so a closed connection is not kept alive by the list.
+    batches[i] = null;
+    // A batch flushed in between (a write outside a batch, a close) has nothing left: flush is cheap.
+    batch.flush();
+  }
 }
