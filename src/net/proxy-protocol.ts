@@ -207,29 +207,38 @@ export class ProxyHeaderParser {
     const kept = this.#kept;
     const length = this.#total;
     if ((kept[0]! & 0x0f) === 0) return { version: 2, command: 'local', source: null, destination: null, length };
-    const base = 4;
     switch (kept[1]) {
       case 0x11:
-        return {
-          version: 2,
-          command: 'proxy',
-          source: { address: formatIpv4(kept, base), port: port(kept, base + 8), family: 'IPv4' },
-          destination: { address: formatIpv4(kept, base + 4), port: port(kept, base + 10), family: 'IPv4' },
-          length,
-        };
+        return addressedHeader(kept, 4, formatIpv4, 'IPv4', length);
       case 0x21:
-        return {
-          version: 2,
-          command: 'proxy',
-          source: { address: formatIpv6(kept, base), port: port(kept, base + 32), family: 'IPv6' },
-          destination: { address: formatIpv6(kept, base + 16), port: port(kept, base + 34), family: 'IPv6' },
-          length,
-        };
+        return addressedHeader(kept, 16, formatIpv6, 'IPv6', length);
       default:
         // AF_UNSPEC, AF_UNIX, or a datagram transport: nothing the connection can take as its address.
         return { version: 2, command: 'proxy', source: null, destination: null, length };
     }
   }
+}
+
+/**
+ * A v2 header's TCP addresses (PROXY protocol spec, 2.2). `kept` holds the header from the byte
+ * after the signature (version and command, family, length), so the addresses start at 4: source
+ * address, destination address (`size` bytes each), source port, destination port.
+ */
+function addressedHeader(
+  kept: Uint8Array,
+  size: number,
+  format: (bytes: Uint8Array, at: number) => string,
+  family: 'IPv4' | 'IPv6',
+  length: number,
+): ProxyHeader {
+  const base = 4;
+  return {
+    version: 2,
+    command: 'proxy',
+    source: { address: format(kept, base), port: port(kept, base + 2 * size), family },
+    destination: { address: format(kept, base + size), port: port(kept, base + 2 * size + 2), family },
+    length,
+  };
 }
 
 function port(bytes: Uint8Array, at: number): number {
