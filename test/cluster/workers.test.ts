@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, fetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAllSeals, runSeal, startSeal } from '../support/seal-process.js';
+import { expectUsageRefusal, killAllSeals, runSeal, startSeal } from '../support/seal-process.js';
 import { PID_APP, distinctPids, expectListeningLinesOnce, requestPid } from './support.js';
 
 afterEach(killAllSeals);
@@ -77,12 +77,7 @@ describe('seal serve --workers N', () => {
   ];
   for (const [what, args, message] of REFUSED) {
     it(`refuses --workers ${what}: one line on stderr, a usage hint, exit status 2, nothing forked`, async () => {
-      const run = await runSeal(['serve', '--port', '0', ...args]);
-      expect(run.code).toBe(2);
-      expect(run.stdout).toBe('');
-      const [first, ...rest] = run.stderr.trimEnd().split('\n');
-      expect(first).toMatch(message);
-      expect(rest[0]).toMatch(/^usage: seal serve/);
+      await expectUsageRefusal(args, message);
     });
   }
 

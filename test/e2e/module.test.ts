@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, killAllSeals, runSeal, startSeal } from '../support/seal-process.js';
+import { REPO_ROOT, expectUsageRefusal, killAllSeals, startSeal } from '../support/seal-process.js';
 
 afterEach(killAllSeals);
 
@@ -59,12 +59,7 @@ describe('seal serve --module FILE', () => {
   ];
   for (const [what, args, message] of REFUSED) {
     it(`refuses ${what}: one line on stderr, a usage hint, exit status 2, nothing listening`, async () => {
-      const run = await runSeal(['serve', '--port', '0', ...args]);
-      expect(run.code).toBe(2);
-      expect(run.stdout).toBe('');
-      const [first, ...rest] = run.stderr.trimEnd().split('\n');
-      expect(first).toMatch(message);
-      expect(rest[0]).toMatch(/^usage: seal serve/);
+      await expectUsageRefusal(args, message);
     });
   }
 });

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { sleep, waitFor, within } from './waits.js';
 
 export { sleep, waitFor, within };
@@ -189,6 +190,19 @@ export async function runSeal(args: readonly string[], ms = START_TIMEOUT_MS): P
     await within(exited, STOP_TIMEOUT_MS, 'seal to die after SIGKILL').catch(() => undefined);
     throw new Error(`${(error as Error).message}; killed it with SIGKILL\nstdout: ${stdout()}\nstderr: ${stderr()}`);
   }
+}
+
+/**
+ * Runs `seal serve --port 0 ...args` and checks it is refused as a usage error: exit status 2,
+ * nothing on stdout, `message` as the first line on stderr and a usage hint after it.
+ */
+export async function expectUsageRefusal(args: readonly string[], message: RegExp): Promise<void> {
+  const run = await runSeal(['serve', '--port', '0', ...args]);
+  expect(run.code).toBe(2);
+  expect(run.stdout).toBe('');
+  const [first, ...rest] = run.stderr.trimEnd().split('\n');
+  expect(first).toMatch(message);
+  expect(rest[0]).toMatch(/^usage: seal serve/);
 }
 
 /** For afterEach: destroys every client socket and SIGKILLs every seal process still running. */
