@@ -33,6 +33,11 @@ function recordingEcho(peers: Set<string>): Handler {
 }
 
 const clients = new Set<net.Socket>();
+// Both suites' raw clients, destroyed after every test.
+afterEach(() => {
+  for (const socket of clients) socket.destroy();
+  clients.clear();
+});
 
 /** A raw client to nginx from CLIENT_ADDRESS. */
 function connectFrom(port: number): Promise<net.Socket> {
@@ -105,11 +110,6 @@ describe.skipIf(SKIP_NGINX)('behind nginx as an HTTP upstream (keep-alive)', () 
   }`);
     port = nginx.ports.http!;
   }, 30_000);
-
-  afterEach(() => {
-    for (const socket of clients) socket.destroy();
-    clients.clear();
-  });
 
   afterAll(async () => {
     await nginx?.stop();
@@ -221,11 +221,6 @@ describe.skipIf(SKIP_NGINX || (STREAM === null && !process.env.CI))('behind ngin
   }`);
     port = nginx.ports.stream!;
   }, 30_000);
-
-  afterEach(() => {
-    for (const socket of clients) socket.destroy();
-    clients.clear();
-  });
 
   afterAll(async () => {
     await nginx?.stop();
