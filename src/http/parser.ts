@@ -75,6 +75,14 @@ const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];
 const MAX_CHUNK_SIZE_DIGITS = 13;
 const MIN_CARRY_BYTES = 1024;
 /**
+ * Where every parser gathers the field offsets of a section it scans within one `execute` call,
+ * before the head takes an exact-size copy. Shared, so that an idle connection's parser holds no
+ * scratch array, and safe to share: no sink method is called while a section is being scanned,
+ * so no other parser can run in between. A section left for the next chunk moves to an array of
+ * its parser's own. Its length grows to the largest section seen (bounded by maxHeaderFields).
+ */
+const SHARED_OFFSETS: number[] = [];
+/**
  * A 32-bit view of a chunk is a typed array made per chunk; it pays for itself over a few hundred
  * bytes. A small chunk (a keep-alive client's whole request, say) is scanned byte by byte.
  */
@@ -102,11 +110,10 @@ export class RequestParser {
   private inTrailers = false;
   /**
    * Four offsets a field line of the section being scanned (see Fields), in the first
-   * `offsetCount` entries. Reused from section to section; each section gets an exact-size copy,
-   * not an array grown by pushes (which would allocate room for 17 on the first push): per
-   * request the heap allocates a third less, so the young generation is collected less often.
+   * `offsetCount` entries: SHARED_OFFSETS while the section is scanned within one call, an array
+   * of this parser's own once it has to wait for the next chunk (keepSection).
    */
-  private readonly offsets: number[] = [];
+  private offsets: number[] = SHARED_OFFSETS;
   private offsetCount = 0;
   private methodStart = 0;
   private methodEnd = 0;
@@ -145,6 +152,7 @@ export class RequestParser {
     this.carry = null;
     this.carryLength = 0;
     this.inTrailers = false;
+    this.offsets = SHARED_OFFSETS;
     this.offsetCount = 0;
     this.remaining = 0;
   }
@@ -498,9 +506,10 @@ export class RequestParser {
   /** Keeps buf[pos, end), the unfinished tail of a section, in the carry buffer. */
   private keepSection(buf: Uint8Array, pos: number, end: number): void {
     if (this.carry === null) {
-      // The section started at `pos` in this chunk: rebase its positions to the carry's origin.
-      const offsets = this.offsets;
-      for (let i = 0; i < this.offsetCount; i++) offsets[i]! -= pos;
+      // The section started at `pos` in this chunk: rebase its positions to the carry's origin, in
+      // an array of this parser's own (the shared one is another parser's in the next call).
+      const offsets = (this.offsets = this.offsets.slice(0, this.offsetCount));
+      for (let i = 0; i < offsets.length; i++) offsets[i]! -= pos;
       this.methodStart -= pos;
       this.methodEnd -= pos;
       this.targetStart -= pos;
@@ -537,7 +546,9 @@ export class RequestParser {
       // The head keeps this buffer; the next straddling section gets a new one.
       this.carry = null;
     }
+    // The head gets an exact-size copy: nothing grows an array by pushes on the hot path.
     const fields = new Fields(sectionBuf, this.offsets.slice(0, this.offsetCount));
+    this.offsets = SHARED_OFFSETS;
     this.offsetCount = 0;
 
     if (this.inTrailers) {

@@ -156,6 +156,32 @@ class RecordingSink implements RequestSink {
  * consumes nothing and keeps the same error.
  */
 export function runPieces(pieces: Iterable<Piece>, options: RunOptions = {}): ParseLog {
+  const steps = stepPieces(pieces, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * Several streams, each with a parser of its own, fed a piece at a time in turn (one piece of the
+ * first, one of the second, ...), as a server's connections are; returns each stream's log.
+ */
+export function runInterleaved(streams: readonly (readonly Piece[])[], options: RunOptions = {}): ParseLog[] {
+  const steppers = streams.map((pieces) => stepPieces(pieces, options));
+  const logs: (ParseLog | undefined)[] = streams.map(() => undefined);
+  while (logs.some((log) => log === undefined)) {
+    steppers.forEach((steps, i) => {
+      if (logs[i] !== undefined) return;
+      const step = steps.next();
+      if (step.done === true) logs[i] = step.value;
+    });
+  }
+  return logs as ParseLog[];
+}
+
+/** runPieces, yielding after each piece. */
+function* stepPieces(pieces: Iterable<Piece>, options: RunOptions): Generator<void, ParseLog, void> {
   const sink = new RecordingSink(options.pauseAlways === true);
   const parser = new RequestParser(sink, options.limits);
   let consumed = 0;
@@ -182,6 +208,7 @@ export function runPieces(pieces: Iterable<Piece>, options: RunOptions = {}): Pa
       if (n === 0) throw new Error('execute made no progress without an error');
     }
     options.afterPiece?.(piece);
+    yield;
   }
   let finished: boolean | null = null;
   if (options.finish !== false) {
