@@ -439,13 +439,9 @@ export class RequestParser {
   private skipFieldValue(buf: Uint8Array, p: number, end: number): number {
     const fieldValue = FIELD_VALUE;
     if (end - p >= 16 && (buf === this.wordsOf || end - p >= WORDS_MIN_REST)) {
-      if (buf !== this.wordsOf) this.viewWords(buf);
+      p = this.alignWords(buf, p, fieldValue);
+      if (!fieldValue[buf[p]!]) return p;
       const skew = this.wordsSkew;
-      // Byte by byte up to a word boundary: position p is at byte (p + skew) of the view.
-      while (((p + skew) & 3) !== 0) {
-        if (!fieldValue[buf[p]!]) return p;
-        p++;
-      }
       const words = this.words!;
       let i = (p + skew) >> 2;
       const stop = (end + skew) >> 2;
@@ -468,12 +464,9 @@ export class RequestParser {
   private skipTarget(buf: Uint8Array, p: number, end: number): number {
     const target = TARGET;
     if (end - p >= 16 && (buf === this.wordsOf || end - p >= WORDS_MIN_REST)) {
-      if (buf !== this.wordsOf) this.viewWords(buf);
+      p = this.alignWords(buf, p, target);
+      if (!target[buf[p]!]) return p;
       const skew = this.wordsSkew;
-      while (((p + skew) & 3) !== 0) {
-        if (!target[buf[p]!]) return p;
-        p++;
-      }
       const words = this.words!;
       let i = (p + skew) >> 2;
       const stop = (end + skew) >> 2;
@@ -486,6 +479,21 @@ export class RequestParser {
       p = i * 4 - skew;
     }
     while (p < end && target[buf[p]!]) p++;
+    return p;
+  }
+
+  /**
+   * Makes sure `words` views `buf`, then steps byte by byte (checking `table`) to a word boundary:
+   * position p is at byte (p + wordsSkew) of the view. Returns the aligned position, or that of a
+   * byte outside `table` before it.
+   */
+  private alignWords(buf: Uint8Array, p: number, table: Uint8Array): number {
+    if (buf !== this.wordsOf) this.viewWords(buf);
+    const skew = this.wordsSkew;
+    while (((p + skew) & 3) !== 0) {
+      if (!table[buf[p]!]) return p;
+      p++;
+    }
     return p;
   }
 
