@@ -118,9 +118,11 @@ export interface Framing {
   upgrade: boolean;
 }
 
-/** A parsed request head: the request line and the field section, as views into `buf`. */
-export class RequestHead implements Framing {
-  readonly buf: Uint8Array;
+/**
+ * A parsed request head: the request line and the field section, as views into `buf`. It is its
+ * own field section (`fields` is the head itself): one object per request, not two.
+ */
+export class RequestHead extends Fields implements Framing {
   readonly methodStart: number;
   readonly methodEnd: number;
   readonly targetStart: number;
@@ -146,15 +148,15 @@ export class RequestHead implements Framing {
     targetStart: number,
     targetEnd: number,
     versionMinor: number,
-    fields: Fields,
+    offsets: number[],
   ) {
-    this.buf = buf;
+    super(buf, offsets);
     this.methodStart = methodStart;
     this.methodEnd = methodEnd;
     this.targetStart = targetStart;
     this.targetEnd = targetEnd;
     this.versionMinor = versionMinor;
-    this.fields = fields;
+    this.fields = this;
   }
 
   get method(): string {

@@ -108,6 +108,8 @@ export class RequestParser {
   /** Position past which the section exceeds its current limit. */
   private limitAt = 0;
   private inTrailers = false;
+  /** Set when scanSection has seen a section's end: where the section began in the chunk, else -1. */
+  private completedFrom = -1;
   /**
    * Four offsets a field line of the section being scanned (see Fields), in the first
    * `offsetCount` entries: SHARED_OFFSETS while the section is scanned within one call, an array
@@ -186,8 +188,14 @@ export class RequestParser {
     let p = start;
     while (p < end && !this.paused && this.error === null) {
       const state = this.state;
-      if (state <= LAST_SECTION_STATE) p = this.scanSection(buf, p, end);
-      else if (state === BODY_IDENTITY) p = this.readIdentityBody(buf, p, end);
+      if (state <= LAST_SECTION_STATE) {
+        p = this.scanSection(buf, p, end);
+        const from = this.completedFrom;
+        if (from >= 0) {
+          this.completedFrom = -1;
+          p = this.completeSection(buf, from, p);
+        }
+      } else if (state === BODY_IDENTITY) p = this.readIdentityBody(buf, p, end);
       else p = this.readChunked(buf, p, end);
     }
     this.consumed += p - start;
@@ -411,7 +419,10 @@ export class RequestParser {
           if (buf[p] !== LF) return this.failAt(ErrorCode.BARE_CR, p);
           p++;
           this.state = state;
-          return this.completeSection(buf, pos, p);
+          // Completed by the caller: out here, the scanner's loop is compiled with the byte
+          // scanners inlined, and the head's construction gets its own optimized code.
+          this.completedFrom = pos;
+          return p;
         }
         default:
           throw new Error('unreachable parser state');
@@ -555,18 +566,19 @@ export class RequestParser {
       this.carry = null;
     }
     // The head gets an exact-size copy: nothing grows an array by pushes on the hot path.
-    const fields = new Fields(sectionBuf, this.offsets.slice(0, this.offsetCount));
+    const offsets = this.offsets.slice(0, this.offsetCount);
     this.offsets = SHARED_OFFSETS;
     this.offsetCount = 0;
 
     if (this.inTrailers) {
       this.inTrailers = false;
-      if (fields.length > 0) this.sink.onTrailers?.(fields);
+      const trailers = new Fields(sectionBuf, offsets);
+      if (trailers.length > 0) this.sink.onTrailers?.(trailers);
       this.completeMessage();
       return p;
     }
 
-    const head = new RequestHead(sectionBuf, this.methodStart, this.methodEnd, this.targetStart, this.targetEnd, this.versionMinor, fields);
+    const head = new RequestHead(sectionBuf, this.methodStart, this.methodEnd, this.targetStart, this.targetEnd, this.versionMinor, offsets);
     const refusal = analyzeHead(head);
     if (refusal !== null) {
       // The whole head was read; the offset points just past it.
