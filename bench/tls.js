@@ -13,9 +13,15 @@
  * Scenarios, 50 connections each:
  * - keep-alive: GETs on kept-alive TLS connections; all three servers. Targets: Seal ≥ 90 % of raw
  *   tls's req/s, and above node:https.
+ * - plain: the keep-alive scenario again without TLS, Seal vs node:http vs raw net (the servers of
+ *   bench/load.js), in the same rounds: the issue's target is that Seal beats node:https by at
+ *   least as much as it beats node:http, so both ratios are measured minutes apart, not in
+ *   different runs. The report also gives what TLS adds per request to each server's CPU time,
+ *   and the req/s the TLS target would take, as a share of the raw tls ceiling.
  * - handshakes: every request carries `Connection: close`, so every request is a new TCP
  *   connection and a full TLS handshake (wrk does not resume sessions); Seal vs node:https, req/s
- *   = handshakes per second. Target: Seal no slower than node:https.
+ *   = handshakes per second. Target: Seal no slower than node:https. wrk saturates its core here
+ *   (a client's handshake costs it more than the server's), so CPU per handshake is reported too.
  *
  * Like bench/load.js (whose helpers this uses: lib/load-wrk.js runs wrk, lib/load-report.js makes
  * medians and same-round ratios), the servers run pinned to CPU 0 and wrk (1 thread) to CPU 1,
@@ -29,7 +35,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatRate, formatRatio, markdownTable, roundsAndSeconds } from './lib/harness.js';
 import { measureRun } from './lib/measure-run.js';
-import { compare, formatCpu, formatMs } from './lib/load-report.js';
+import { checkServer } from './lib/load-check.js';
+import { compare, formatCpu, formatMs, median } from './lib/load-report.js';
+import { launchServer } from './lib/load-servers.js';
 import { CONNECTIONS, runWrk, SCENARIOS, wrkVersion } from './lib/load-wrk.js';
 import { checkTlsServer } from './lib/tls-check.js';
 import { launchTlsServer, TLS_SERVER_LABELS, TLS_SERVER_NAMES } from './lib/tls-servers.js';
@@ -46,6 +54,12 @@ const TLS_SCENARIOS = [
     lua: KEEP_ALIVE_LUA,
   },
   {
+    name: 'plain',
+    title: `keep-alive GET without TLS, ${CONNECTIONS} connections`,
+    servers: ['seal-plain', 'node-http', 'raw-net'],
+    lua: KEEP_ALIVE_LUA,
+  },
+  {
     name: 'handshakes',
     title: `a TLS handshake per request (Connection: close), ${CONNECTIONS} connections`,
     servers: ['seal', 'node-https'],
@@ -54,7 +68,10 @@ const TLS_SCENARIOS = [
 ];
 
 /** compare() knows node:http as `node-http` and the ceiling as `raw`. */
-const COMPARE_KEY = { seal: 'seal', 'node-https': 'node-http', 'raw-tls': 'raw' };
+const COMPARE_KEY = { seal: 'seal', 'node-https': 'node-http', 'raw-tls': 'raw', 'seal-plain': 'seal', 'node-http': 'node-http', 'raw-net': 'raw' };
+/** The plain servers: their names in bench/lib/load-servers.js, and labels. */
+const PLAIN_SERVERS = { 'seal-plain': 'seal', 'node-http': 'node-http', 'raw-net': 'raw' };
+const LABELS = { ...TLS_SERVER_LABELS, 'seal-plain': 'Seal', 'node-http': 'node:http', 'raw-net': 'raw net' };
 
 
 
@@ -129,6 +146,14 @@ async function main() {
           `answers keep-alive GETs${connectionClose ? ' and Connection: close' : ''} correctly`,
       );
     }
+    for (const [name, plainName] of Object.entries(PLAIN_SERVERS)) {
+      const server = await launchServer(plainName, { cpu: pins.server });
+      servers.set(name, server);
+      await checkServer(server.url).catch((error) => {
+        throw new Error(`${LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
+      });
+      console.log(`${LABELS[name].padEnd(10)} pid ${server.pid}, ${server.url}: plain HTTP; answers correctly`);
+    }
     console.log('');
 
     for (const scenario of TLS_SCENARIOS) {
@@ -147,7 +172,7 @@ async function main() {
           const run = await measureRun(servers.get(name), scripts.get(scenario.name), settings.seconds, pins);
           await sleep(PAUSE_MS);
           runs.get(scenario.name).get(name).push(run);
-          console.log(`round ${round + 1}/${settings.rounds}  ${scenario.name.padEnd(10)} ${TLS_SERVER_LABELS[name].padEnd(10)} ${describeRun(run)}`);
+          console.log(`round ${round + 1}/${settings.rounds}  ${scenario.name.padEnd(10)} ${LABELS[name].padEnd(10)} ${describeRun(run)}`);
         }
       }
     }
@@ -159,17 +184,19 @@ async function main() {
 }
 
 function report(settings, runs, env) {
-  const header = ['scenario', 'server', 'req/s', 'p50', 'p99', 'CPU/req', 'req/s ÷ node:https', 'CPU eff. ÷ node:https', 'req/s % raw tls'];
+  const header = ['scenario', 'server', 'req/s', 'p50', 'p99', 'CPU/req', 'req/s ÷ node', 'CPU eff. ÷ node', 'req/s % raw'];
   const table = [];
   const goals = [];
+  const rowsOf = new Map();
   for (const scenario of TLS_SCENARIOS) {
     const byServer = runs.get(scenario.name);
     const rows = compare(new Map([...byServer].map(([name, r]) => [COMPARE_KEY[name], r])));
+    rowsOf.set(scenario.name, rows);
     for (const name of scenario.servers) {
       const row = rows[COMPARE_KEY[name]];
       table.push([
         scenario.name,
-        TLS_SERVER_LABELS[name],
+        LABELS[name],
         formatRate(row.rps),
         formatMs(row.p50Us),
         formatMs(row.p99Us),
@@ -179,19 +206,45 @@ function report(settings, runs, env) {
         percent(row.rpsOfRaw),
       ]);
     }
-    const seal = rows.seal;
-    if (scenario.name === 'keep-alive') {
-      goals.push({ what: 'keep-alive: Seal req/s ≥ 90 % of raw tls', met: seal.rpsOfRaw >= 0.9, shown: percent(seal.rpsOfRaw) });
-      goals.push({ what: 'keep-alive: Seal req/s above node:https', met: seal.rpsVsNode > 1, shown: formatRatio(seal.rpsVsNode, 1) });
-    } else {
-      goals.push({ what: 'handshakes/s: Seal no slower than node:https', met: seal.rpsVsNode >= 1, shown: formatRatio(seal.rpsVsNode, 1) });
-    }
   }
+  const tls = rowsOf.get('keep-alive');
+  const plain = rowsOf.get('plain');
+  const shakes = rowsOf.get('handshakes');
+  goals.push({ what: 'keep-alive: Seal req/s ≥ 90 % of raw tls', met: tls.seal.rpsOfRaw >= 0.9, shown: percent(tls.seal.rpsOfRaw) });
+  // Same-round pairs: (Seal ÷ node:https over TLS) ÷ (Seal ÷ node:http without).
+  const ka = runs.get('keep-alive');
+  const pl = runs.get('plain');
+  const lead = median(ka.get('seal').map((run, i) => run.rps / ka.get('node-https')[i].rps / (pl.get('seal-plain')[i].rps / pl.get('node-http')[i].rps)));
+  goals.push({
+    what: 'keep-alive: Seal above node:https by at least as much as above node:http',
+    met: lead >= 1,
+    shown: `${formatRatio(tls.seal.rpsVsNode, 1)} over TLS, ${formatRatio(plain.seal.rpsVsNode, 1)} without (same-round quotient ${lead.toFixed(2)})`,
+  });
+  goals.push({ what: 'handshakes/s: Seal no slower than node:https', met: shakes.seal.rpsVsNode >= 1, shown: formatRatio(shakes.seal.rpsVsNode, 1) });
+  goals.push({
+    what: 'handshakes: Seal CPU per handshake no more than node:https’s',
+    met: shakes.seal.cpuVsNode >= 1,
+    shown: `CPU eff. ${formatRatio(shakes.seal.cpuVsNode, 1)} (medians ${formatCpu(shakes.seal.cpuUsPerRequest)} vs ${formatCpu(shakes['node-http'].cpuUsPerRequest)})`,
+  });
+
   console.log('## Results (medians; ratios are medians of same-round ratios)');
   console.log('');
   console.log(markdownTable(header, table));
   console.log('');
+  console.log('"÷ node" is ÷ node:https over TLS and ÷ node:http without; "% raw" is of raw tls over TLS and of raw net without.');
   console.log('In the handshakes scenario every request is a new connection and a full TLS handshake: req/s = handshakes/s, CPU/req = CPU per handshake.');
+  console.log('');
+  // What TLS costs each server per request, and what the plain lead would ask of Seal over TLS.
+  const added = (tlsRow, plainRow) => tlsRow.cpuUsPerRequest - plainRow.cpuUsPerRequest;
+  console.log(
+    `TLS adds per request (CPU/req over TLS − without): Seal ${formatCpu(added(tls.seal, plain.seal))}, ` +
+      `node:https ${formatCpu(added(tls['node-http'], plain['node-http']))}, raw tls ${formatCpu(added(tls.raw, plain.raw))}.`,
+  );
+  const needed = tls['node-http'].rps * plain.seal.rpsVsNode;
+  console.log(
+    `Leading node:https by Seal's plain lead (${formatRatio(plain.seal.rpsVsNode, 1)}) takes ${formatRate(needed)} req/s over TLS: ` +
+      `${percent(needed / tls.raw.rps)} of the raw tls ceiling's ${formatRate(tls.raw.rps)}.`,
+  );
   console.log('');
   console.log('## Targets');
   for (const g of goals) console.log(`  ${g.met ? 'met   ' : 'MISSED'}  ${g.what}: ${g.shown}`);
