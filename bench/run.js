@@ -15,6 +15,7 @@ const SUITES = [
   'parser', //       Seal's request parser vs llhttp and http-parser-js, five corpora
   'parser-split', // a large head fed whole vs one byte per chunk: O(n) under any split
   'allocations', //  heap bytes allocated per request, Seal's connection loop vs node:http's, in memory
+  'request-path', // Seal's per-request JavaScript vs the raw ceiling's, in-process, caches warm and flushed
   'fetch', //        a Hono app on Seal (toHandler) vs on @hono/node-server, under wrk
   'load', //         Seal vs node:http vs a raw net ceiling under wrk, server and wrk pinned to a core each
   'tls', //          Seal over TLS vs node:https vs a raw tls ceiling; handshakes per second

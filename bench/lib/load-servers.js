@@ -167,6 +167,15 @@ function onConnection(socket) {
   socket.on('error', () => {});
 }
 
+/**
+ * The raw ceiling's per-connection handler, for a suite that drives sockets of its own
+ * (bench/request-path.js); its canned response is built once, with this second's Date.
+ */
+export function rawConnectionHandler() {
+  buildCanned();
+  return onConnection;
+}
+
 async function startRaw() {
   buildCanned();
   setInterval(buildCanned, 1000).unref();
