@@ -21,6 +21,7 @@ import { Duplex } from 'node:stream';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { QUICK, formatRatio, markdownTable, printEnvironment } from './lib/harness.js';
+import { giveLoopbackAddresses, serveHelloOn } from './lib/in-process.js';
 
 const CHILD_FLAG = '--measure';
 const SEMI_SPACE_MB = 256;
@@ -60,12 +61,7 @@ class MemorySocket extends Duplex {
     this.target = 0;
     /** @type {(() => void) | null} */
     this.wake = null;
-    this.remoteAddress = '127.0.0.1';
-    this.remotePort = 40000;
-    this.remoteFamily = 'IPv4';
-    this.localAddress = '127.0.0.1';
-    this.localPort = 8000;
-    this.localFamily = 'IPv4';
+    giveLoopbackAddresses(this);
   }
   _read() {}
   _write(chunk, encoding, callback) {
@@ -123,18 +119,8 @@ class CannedSocket extends MemorySocket {
   }
 }
 
-const dist = new URL('../dist/', import.meta.url);
-const { HttpService } = await import(new URL('http/server.js', dist).href);
-const { TcpServer } = await import(new URL('net/server.js', dist).href);
-const { Connection } = await import(new URL('net/connection.js', dist).href);
-const { hello } = await import(new URL('apps/hello.js', dist).href);
-
 /** Seal's HTTP service on a MemorySocket, as its TCP server would run it on an accepted socket. */
-function sealOn(socket) {
-  const service = new HttpService({ handler: hello, onError() {} });
-  const tcp = new TcpServer({ handler: service.handler });
-  service.handler(new Connection(tcp, socket, () => {}));
-}
+const sealOn = (socket) => serveHelloOn(socket);
 
 /** node:http's server on a MemorySocket, as its listener would run it on an accepted socket. */
 function nodeHttpOn(socket) {

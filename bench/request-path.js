@@ -23,6 +23,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { QUICK, markdownTable, printEnvironment } from './lib/harness.js';
+import { giveLoopbackAddresses, serveHelloOn } from './lib/in-process.js';
 import { rawConnectionHandler } from './lib/load-servers.js';
 
 const CONNECTIONS = 32;
@@ -45,12 +46,7 @@ class FakeSocket extends EventEmitter {
     this.writableEnded = false;
     this.writableFinished = false;
     this.bytesRead = 0;
-    this.remoteAddress = '127.0.0.1';
-    this.remotePort = 40000;
-    this.remoteFamily = 'IPv4';
-    this.localAddress = '127.0.0.1';
-    this.localPort = 8000;
-    this.localFamily = 'IPv4';
+    giveLoopbackAddresses(this);
   }
   write() {
     this.written++;
@@ -69,22 +65,12 @@ class FakeSocket extends EventEmitter {
   destroy() {}
 }
 
-const dist = new URL('../dist/', import.meta.url);
-const { HttpService } = await import(new URL('http/server.js', dist).href);
-const { TcpServer } = await import(new URL('net/server.js', dist).href);
-const { Connection } = await import(new URL('net/connection.js', dist).href);
-const { hello } = await import(new URL('apps/hello.js', dist).href);
-
 /** Connects `sockets` to a server: Seal's HTTP service as its TCP server runs it, or the raw handler. */
 function attach(server, sockets) {
   if (server === 'raw') {
     const onConnection = rawConnectionHandler();
     for (const socket of sockets) onConnection(socket);
-    return;
-  }
-  const service = new HttpService({ handler: hello, onError() {} });
-  const tcp = new TcpServer({ handler: service.handler });
-  for (const socket of sockets) service.handler(new Connection(tcp, socket, () => {}));
+  } else serveHelloOn(...sockets);
 }
 
 const perRequestMemory = new Int32Array((64 * 1024) / 4);
