@@ -17,8 +17,8 @@
  * - warm: requests back to back;
  * - flushed: 64 KiB of other memory touched before every request and 2 MiB before every turn, as
  *   the kernel's work and 49 other connections' requests come between two requests of one
- *   connection under load. On the 2-vCPU Xeon of the README that takes Seal's path from about
- *   0.34 to 0.55 µs, which is what `perf` charged Seal's JavaScript per request under wrk.
+ *   connection under load. On the 2-vCPU Xeon of the README that takes Seal − raw from about
+ *   0.30 to 0.58 µs per request, the gap in CPU per request that bench/load.js measures under wrk.
  * Figures are medians of the rounds (servers alternating, order rotating).
  */
 import { EventEmitter } from 'node:events';
