@@ -129,7 +129,6 @@ export class RequestHead extends Fields implements Framing {
   readonly targetEnd: number;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   readonly versionMinor: number;
-  readonly fields: Fields;
 
   contentLength = 0;
   chunked = false;
@@ -156,7 +155,11 @@ export class RequestHead extends Fields implements Framing {
     this.targetStart = targetStart;
     this.targetEnd = targetEnd;
     this.versionMinor = versionMinor;
-    this.fields = this;
+  }
+
+  /** The head's field section: the head itself. */
+  get fields(): Fields {
+    return this;
   }
 
   get method(): string {
