@@ -21,7 +21,6 @@ import { Duplex } from 'node:stream';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { QUICK, formatRatio, markdownTable, printEnvironment } from './lib/harness.js';
-import { giveLoopbackAddresses, serveHelloOn } from './lib/in-process.js';
 
 const CHILD_FLAG = '--measure';
 const SEMI_SPACE_MB = 256;
@@ -48,6 +47,9 @@ if (!process.argv.includes(CHILD_FLAG)) {
 }
 
 // --- the child: the measurement --------------------------------------------------------------
+
+// Only the child loads Seal's dist/: the parent just spawns it.
+const { giveLoopbackAddresses, serveHelloOn } = await import('./lib/in-process.js');
 
 /**
  * A socket made of memory: `deliver()` hands the server a chunk, as a read would; what the server
@@ -119,9 +121,6 @@ class CannedSocket extends MemorySocket {
   }
 }
 
-/** Seal's HTTP service on a MemorySocket, as its TCP server would run it on an accepted socket. */
-const sealOn = (socket) => serveHelloOn(socket);
-
 /** node:http's server on a MemorySocket, as its listener would run it on an accepted socket. */
 function nodeHttpOn(socket) {
   const server = http.createServer((_req, res) => {
@@ -147,8 +146,8 @@ async function responseBytes(start) {
  * same socket; null when a collection ran during the count.
  */
 async function measureOnce(server, perChunk, chunks) {
-  const start = server === 'seal' ? sealOn : nodeHttpOn;
-  const bytesPerResponse = await responseBytes(server === 'harness' ? sealOn : start);
+  const start = server === 'seal' ? serveHelloOn : nodeHttpOn;
+  const bytesPerResponse = await responseBytes(server === 'harness' ? serveHelloOn : start);
   const socket = server === 'harness' ? new CannedSocket(Buffer.alloc(bytesPerResponse, 'x')) : new MemorySocket();
   if (server !== 'harness') start(socket);
   const text = REQUEST.repeat(perChunk);

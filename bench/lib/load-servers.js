@@ -177,9 +177,8 @@ export function rawConnectionHandler() {
 }
 
 async function startRaw() {
-  buildCanned();
+  const server = net.createServer({ noDelay: true }, rawConnectionHandler());
   setInterval(buildCanned, 1000).unref();
-  const server = net.createServer({ noDelay: true }, onConnection);
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
