@@ -5,7 +5,7 @@
  * all giving the same hello-world response, driven by wrk.
  *
  *   npm run build && node bench/load.js [--quick] [--json FILE] [--rounds N] [--seconds S]
- *                      [--retries N] [--scenarios a,b] [--servers a,b] [--profile DIR]
+ *                      [--retries N] [--scenarios a,b] [--servers a,b] [--profile DIR] [--steady-malloc]
  *   node bench/load.js --report FILE      (the tables again from a --json FILE)
  *
  * Each server runs in its own process pinned to CPU 0, wrk to CPU 1 (with `taskset`, when the
@@ -23,19 +23,33 @@
  * The machine may be shared: a run during which other processes took more than 5 % of the
  * server's or wrk's CPU is repeated (`--retries`, 3 by default), and the report says how many were.
  * `--profile DIR` starts the servers with `node --cpu-prof --cpu-prof-dir=DIR`.
+ *
+ * Each scenario also prints the servers' minor page faults per request. With glibc's default
+ * settings, the 64 KiB read buffers of the POST scenario make the heap grow and shrink between
+ * garbage collections, the allocator hands pages back to the kernel, and faulting them in again
+ * (up to several faults per request) swings POST figures by a third from one server process to
+ * the next, for Seal and node:http alike. `--steady-malloc` starts every server with the same
+ * glibc settings that keep freed memory (STEADY_MALLOC below): a steadier comparison, though not
+ * the default a server runs with.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkServer } from './lib/load-check.js';
-import { compare, formatCpu, formatMs, readmeTable, scenarioTable, SERVER_LABELS, targets } from './lib/load-report.js';
+import { compare, faultsLine, formatCpu, formatMs, readmeTable, scenarioTable, SERVER_LABELS, targets } from './lib/load-report.js';
 import { launchServer, SERVER_NAMES } from './lib/load-servers.js';
 import { runWrk, SCENARIOS, writeScripts, wrkVersion } from './lib/load-wrk.js';
 import { formatRate } from './lib/harness.js';
 import { measureRun } from './lib/measure-run.js';
 import { PAUSE_MS, OTHERS_TOLERATED, pinning, sleep, disturbance, disturbed } from './lib/cpus.js';
 
+
+/**
+ * glibc malloc settings (environment variables) under which freed memory stays in the process:
+ * no trimming of the heap's top, no mmap for large blocks, 64 MiB of headroom per heap growth.
+ */
+const STEADY_MALLOC = { MALLOC_TRIM_THRESHOLD_: '536870912', MALLOC_MMAP_THRESHOLD_: '536870912', MALLOC_TOP_PAD_: '67108864' };
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
@@ -71,6 +85,7 @@ function parseArgs(argv) {
     warmupSeconds: quick ? 1 : 2,
     scenarios: list('--scenarios', SCENARIOS.map((s) => s.name)),
     servers: list('--servers', SERVER_NAMES),
+    steadyMalloc: argv.includes('--steady-malloc'),
   };
 }
 
@@ -78,7 +93,7 @@ function usage(problem) {
   console.error(`bench/load.js: ${problem}`);
   console.error(
     'usage: node bench/load.js [--quick] [--json FILE] [--rounds N] [--seconds S] [--retries N] ' +
-      '[--scenarios a,b] [--servers a,b] [--profile DIR] | --report FILE',
+      '[--scenarios a,b] [--servers a,b] [--profile DIR] [--steady-malloc] | --report FILE',
   );
   process.exit(2);
 }
@@ -104,6 +119,7 @@ function environment(settings, wrk, pins, cpus) {
     rounds: settings.rounds,
     seconds: settings.seconds,
     quick: settings.quick,
+    steadyMalloc: settings.steadyMalloc,
   };
 }
 
@@ -164,7 +180,8 @@ async function main() {
   console.log(
     `${settings.rounds} round(s) × ${settings.seconds} s per server and scenario, after a ${settings.warmupSeconds} s warm-up; ` +
       (env.pinned ? `servers on CPU ${pins.server}, wrk on CPU ${pins.load} (1 thread)` : 'unpinned') +
-      (settings.quick ? '; --quick: a smoke run, the numbers mean little' : ''),
+      (settings.quick ? '; --quick: a smoke run, the numbers mean little' : '') +
+      (settings.steadyMalloc ? '; --steady-malloc: every server keeps freed memory (glibc settings)' : ''),
   );
   console.log('');
 
@@ -181,7 +198,8 @@ async function main() {
   try {
     for (const name of settings.servers) {
       const nodeArgs = settings.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(settings.profileDir)}`];
-      const server = await launchServer(name, { cpu: pins.server, nodeArgs });
+      const serverEnv = settings.steadyMalloc ? { ...process.env, ...STEADY_MALLOC } : process.env;
+      const server = await launchServer(name, { cpu: pins.server, nodeArgs, env: serverEnv });
       servers.push(server);
       await checkServer(server.url).catch((error) => {
         throw new Error(`${SERVER_LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
@@ -237,12 +255,15 @@ function report(settings, env, scenarios, runs) {
     console.log(`## ${scenario.title} (median of ${settings.rounds})`);
     console.log(`   ${scenario.note}`);
     console.log(scenarioTable(rows));
+    const faults = faultsLine(rows);
+    if (faults !== '') console.log(faults);
     console.log('');
   }
   console.log('p50, p99: latency wrk measured from a write to its (last) response, without its coordinated-omission correction.');
   console.log('CPU/req: server process CPU time (user + system, all threads) per response wrk received.');
   console.log('CPU eff.: requests per CPU-second; "÷ node" and "% raw" compare it with node:http and the raw net ceiling.');
   console.log('Figures are medians of the runs; ratios are medians of the ratios within each round.');
+  console.log('Page faults: the server process\'s minor faults per request, high when the allocator hands memory back and faults it in again.');
   const all = [...runs.values()].flatMap((m) => [...m.values()].flat());
   const left = all.filter(disturbed).length;
   const repeated = all.filter((r) => r.attempts > 1).length;
@@ -267,7 +288,8 @@ function report(settings, env, scenarios, runs) {
   console.log('');
   console.log(`Measured ${env.date.slice(0, 10)} (Seal ${env.source}), node ${env.node}, ${env.cpu}` +
     (env.pinned ? `; server pinned to one CPU, wrk (1 thread, 50 connections) to the other` : '') +
-    `; median of ${settings.rounds} × ${settings.seconds} s runs.`);
+    `; median of ${settings.rounds} × ${settings.seconds} s runs` +
+    (env.steadyMalloc ? '; every server with --steady-malloc.' : '.'));
 
   if (settings.json !== undefined) {
     const json = { environment: env, scenarios: results, targets: goals };

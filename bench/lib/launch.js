@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 const START_TIMEOUT_MS = 10_000;
 
 /**
- * @typedef {{ requests: number, cpuUs: number }} ServerStats
+ * @typedef {{ requests: number, cpuUs: number, minorFaults: number }} ServerStats
  * @typedef {{ name: string, url: string, pid: number, stats(): Promise<ServerStats>,
  *   stop(): Promise<void> }} ServerProcess
  */
@@ -28,7 +28,7 @@ export function launchServerProcess(script, name, { cpu, nodeArgs = [], env } = 
   const stats = () =>
     new Promise((resolve, reject) => {
       if (!child.connected) return reject(new Error(`${name} server is gone`));
-      child.once('message', (m) => resolve({ requests: m.requests, cpuUs: m.cpu.user + m.cpu.system }));
+      child.once('message', (m) => resolve({ requests: m.requests, cpuUs: m.cpu.user + m.cpu.system, minorFaults: m.minorFaults }));
       child.send('stats');
     });
   const stop = () =>
@@ -81,7 +81,7 @@ export function listeningUrl(child, what, stop) {
 /**
  * The server process's side of launchServerProcess: starts the server `process.argv[2]` names
  * (one of `starters`, each resolving with its port), answers `'stats'` over the IPC channel with
- * `{ requests: answered(), cpu }`, exits on SIGTERM/SIGINT (a normal exit, so that --cpu-prof
+ * `{ requests: answered(), cpu, minorFaults }`, exits on SIGTERM/SIGINT (a normal exit, so that --cpu-prof
  * writes its profile) or when the channel closes, and prints its `listening on` line.
  * @param {string} script  the module, for the usage line
  * @param {Record<string, () => Promise<number>>} starters
@@ -98,7 +98,9 @@ export async function serveProcess(script, starters, answered, scheme = 'http') 
   const port = await start();
   if (process.send !== undefined) {
     process.on('message', (message) => {
-      if (message === 'stats') process.send({ requests: answered(), cpu: process.cpuUsage() });
+      if (message === 'stats') {
+        process.send({ requests: answered(), cpu: process.cpuUsage(), minorFaults: process.resourceUsage().minorPageFault });
+      }
     });
     process.on('disconnect', () => process.exit(0));
   }

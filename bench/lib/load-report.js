@@ -7,11 +7,11 @@ import { formatRate, formatRatio, markdownTable } from './harness.js';
 /**
  * What one timed run gives.
  * @typedef {{ requests: number, seconds: number, rps: number, p50Us: number, p99Us: number,
- *   p99CorrectedUs: number, cpuUs: number, cpuUsPerRequest: number, served: number,
- *   errors: string }} Run
+ *   p99CorrectedUs: number, cpuUs: number, cpuUsPerRequest: number, faultsPerRequest?: number,
+ *   served: number, errors: string }} Run
  * What the rounds of one server in one scenario give: the median of each figure.
  * @typedef {{ rps: number, p50Us: number, p99Us: number, p99CorrectedUs: number,
- *   cpuUsPerRequest: number }} Summary
+ *   cpuUsPerRequest: number, faultsPerRequest: number }} Summary
  */
 
 export const SERVER_LABELS = { seal: 'Seal', 'node-http': 'node:http', raw: 'raw net' };
@@ -31,6 +31,7 @@ export function summarize(runs) {
     p99Us: median(runs.map((r) => r.p99Us)),
     p99CorrectedUs: median(runs.map((r) => r.p99CorrectedUs)),
     cpuUsPerRequest: median(runs.map((r) => r.cpuUsPerRequest)),
+    faultsPerRequest: median(runs.map((r) => r.faultsPerRequest ?? NaN)),
   };
 }
 
@@ -99,6 +100,14 @@ export function scenarioTable(rows) {
     .map((l) => l.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '))
     .map((line) => `  ${line}`)
     .join('\n');
+}
+
+/** The servers' minor page faults per request (medians), or '' when the runs did not count them. */
+export function faultsLine(rows) {
+  const parts = Object.entries(rows)
+    .filter(([, row]) => Number.isFinite(row.faultsPerRequest))
+    .map(([name, row]) => `${SERVER_LABELS[name] ?? name} ${row.faultsPerRequest.toFixed(row.faultsPerRequest < 1 ? 3 : 1)}`);
+  return parts.length === 0 ? '' : `  page faults per request: ${parts.join(', ')}`;
 }
 
 /** One markdown table of every scenario, for the README. */

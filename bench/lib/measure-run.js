@@ -37,6 +37,9 @@ export async function measureRun(server, script, seconds, pins) {
     latencyExact: summary.histogramOk,
     cpuUs,
     cpuUsPerRequest: summary.requests > 0 ? cpuUs / summary.requests : NaN,
+    // Page faults show the allocator giving memory back to the kernel and faulting it in again,
+    // which makes the POST scenario's figures swing from run to run (see README, load benchmark).
+    faultsPerRequest: summary.requests > 0 ? (after.minorFaults - before.minorFaults) / summary.requests : NaN,
     served: after.requests - before.requests,
     errors: describeErrors(summary),
     // Shares of one CPU over the run: the server's CPU time, wrk's, and other processes' on each.
