@@ -36,7 +36,7 @@ import path from 'node:path';
 import { formatRate, formatRatio, markdownTable, roundsAndSeconds } from './lib/harness.js';
 import { measureRun } from './lib/measure-run.js';
 import { checkServer } from './lib/load-check.js';
-import { compare, formatCpu, formatMs, median } from './lib/load-report.js';
+import { compare, formatCpu, formatMs, median, SERVER_LABELS } from './lib/load-report.js';
 import { launchServer } from './lib/load-servers.js';
 import { CONNECTIONS, runWrk, SCENARIOS, wrkVersion } from './lib/load-wrk.js';
 import { checkTlsServer } from './lib/tls-check.js';
@@ -71,7 +71,7 @@ const TLS_SCENARIOS = [
 const COMPARE_KEY = { seal: 'seal', 'node-https': 'node-http', 'raw-tls': 'raw', 'seal-plain': 'seal', 'node-http': 'node-http', 'raw-net': 'raw' };
 /** The plain servers: their names in bench/lib/load-servers.js, and labels. */
 const PLAIN_SERVERS = { 'seal-plain': 'seal', 'node-http': 'node-http', 'raw-net': 'raw' };
-const LABELS = { ...TLS_SERVER_LABELS, 'seal-plain': 'Seal', 'node-http': 'node:http', 'raw-net': 'raw net' };
+const LABELS = { ...TLS_SERVER_LABELS, ...Object.fromEntries(Object.entries(PLAIN_SERVERS).map(([name, plain]) => [name, SERVER_LABELS[plain]])) };
 
 
 

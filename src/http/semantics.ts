@@ -17,8 +17,7 @@ const NOT_PRESENT = -1;
  * else the code it is refused with.
  */
 export function analyzeHead(head: RequestHead): ErrorCode | null {
-  const { buf, fields } = head;
-  const offsets = fields.offsets;
+  const { buf, offsets } = head;
 
   let contentLength = NOT_PRESENT;
   let hostCount = 0;
