@@ -14,10 +14,11 @@
  * - keep-alive: GETs on kept-alive TLS connections; all three servers. Targets: Seal ≥ 90 % of raw
  *   tls's req/s, and above node:https.
  * - plain: the keep-alive scenario again without TLS, Seal vs node:http vs raw net (the servers of
- *   bench/load.js), in the same rounds: the issue's target is that Seal beats node:https by at
+ *   bench/load.js), in the same invocation: the issue's target is that Seal beats node:https by at
  *   least as much as it beats node:http, so both ratios are measured minutes apart, not in
- *   different runs. The report also gives what TLS adds per request to each server's CPU time,
- *   and the req/s the TLS target would take, as a share of the raw tls ceiling.
+ *   different runs. Its rounds come first, on servers of their own (see PHASES). The report also
+ *   gives what TLS adds per request to each server's CPU time, and the req/s the TLS target would
+ *   take, as a share of the raw tls ceiling.
  * - handshakes: every request carries `Connection: close`, so every request is a new TCP
  *   connection and a full TLS handshake (wrk does not resume sessions); Seal vs node:https, req/s
  *   = handshakes per second. Target: Seal no slower than node:https. wrk saturates its core here
@@ -36,7 +37,7 @@ import path from 'node:path';
 import { formatRate, formatRatio, markdownTable, roundsAndSeconds } from './lib/harness.js';
 import { measureRun } from './lib/measure-run.js';
 import { checkServer } from './lib/load-check.js';
-import { compare, formatCpu, formatMs, median, SERVER_LABELS } from './lib/load-report.js';
+import { compare, formatCpu, formatMs, SERVER_LABELS } from './lib/load-report.js';
 import { launchServer } from './lib/load-servers.js';
 import { CONNECTIONS, runWrk, SCENARIOS, wrkVersion } from './lib/load-wrk.js';
 import { checkTlsServer } from './lib/tls-check.js';
@@ -46,21 +47,34 @@ import { PAUSE_MS, pinning, sleep } from './lib/cpus.js';
 
 /** wrk's keep-alive script (it only prints wrk's summary as JSON), and the same adding Connection: close. */
 const KEEP_ALIVE_LUA = SCENARIOS.find((s) => s.name === 'keep-alive').lua;
+/**
+ * Two phases, each with servers of its own, started when it begins and stopped when it ends: the
+ * plain servers and all the plain rounds first, then the TLS servers with the keep-alive and
+ * handshake scenarios taking turns round by round. When all six servers ran side by side with
+ * the scenarios interleaved, node:http answered about a quarter fewer plain requests per second
+ * (raw net some 8 % fewer) once the TLS keep-alive scenario had run, even after a 10 s pause,
+ * while Seal did not slow down: Seal's plain lead came out at 2.4-2.5x, against 1.8x under
+ * bench/load.js and in this benchmark without the TLS keep-alive scenario.
+ */
+const PHASES = ['plain', 'tls'];
 const TLS_SCENARIOS = [
   {
-    name: 'keep-alive',
-    title: `keep-alive GET over TLS, ${CONNECTIONS} connections`,
-    servers: ['seal', 'node-https', 'raw-tls'],
-    lua: KEEP_ALIVE_LUA,
-  },
-  {
     name: 'plain',
+    phase: 'plain',
     title: `keep-alive GET without TLS, ${CONNECTIONS} connections`,
     servers: ['seal-plain', 'node-http', 'raw-net'],
     lua: KEEP_ALIVE_LUA,
   },
   {
+    name: 'keep-alive',
+    phase: 'tls',
+    title: `keep-alive GET over TLS, ${CONNECTIONS} connections`,
+    servers: ['seal', 'node-https', 'raw-tls'],
+    lua: KEEP_ALIVE_LUA,
+  },
+  {
     name: 'handshakes',
+    phase: 'tls',
     title: `a TLS handshake per request (Connection: close), ${CONNECTIONS} connections`,
     servers: ['seal', 'node-https'],
     lua: `wrk.headers["Connection"] = "close"\n${KEEP_ALIVE_LUA}`,
@@ -134,52 +148,71 @@ async function main() {
     process.exit(130);
   });
   try {
-    for (const name of TLS_SERVER_NAMES) {
-      const server = await launchTlsServer(name, { cpu: pins.server, cert: certPem, key: keyPem });
-      servers.set(name, server);
-      const connectionClose = TLS_SCENARIOS.some((s) => s.name === 'handshakes' && s.servers.includes(name));
-      const info = await checkTlsServer(server.url, { connectionClose }).catch((error) => {
-        throw new Error(`${TLS_SERVER_LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
-      });
-      console.log(
-        `${TLS_SERVER_LABELS[name].padEnd(10)} pid ${server.pid}, ${server.url}: ${info.protocol} ${info.cipher}; ` +
-          `answers keep-alive GETs${connectionClose ? ' and Connection: close' : ''} correctly`,
-      );
-    }
-    for (const [name, plainName] of Object.entries(PLAIN_SERVERS)) {
-      const server = await launchServer(plainName, { cpu: pins.server });
-      servers.set(name, server);
-      await checkServer(server.url).catch((error) => {
-        throw new Error(`${LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
-      });
-      console.log(`${LABELS[name].padEnd(10)} pid ${server.pid}, ${server.url}: plain HTTP; answers correctly`);
-    }
-    console.log('');
-
-    for (const scenario of TLS_SCENARIOS) {
-      for (const name of scenario.servers) {
-        await runWrk({ url: `${servers.get(name).url}/`, script: scripts.get(scenario.name), seconds: settings.warmupSeconds, cpu: pins.load });
-        await sleep(PAUSE_MS);
-      }
-    }
-
     const runs = new Map(TLS_SCENARIOS.map((s) => [s.name, new Map(s.servers.map((n) => [n, []]))]));
-    for (let round = 0; round < settings.rounds; round++) {
-      for (const scenario of TLS_SCENARIOS) {
-        const names = scenario.servers;
-        const order = names.map((_, i) => names[(i + round) % names.length]);
-        for (const name of order) {
-          const run = await measureRun(servers.get(name), scripts.get(scenario.name), settings.seconds, pins);
+    // Phase by phase (see PHASES): each warms its servers up, then runs its rounds.
+    for (const phase of PHASES) {
+      const scenarios = TLS_SCENARIOS.filter((s) => s.phase === phase);
+      if (phase === 'plain') await launchPlain(servers, pins);
+      else await launchTls(servers, pins, { cert: certPem, key: keyPem });
+      console.log('');
+      for (const scenario of scenarios) {
+        for (const name of scenario.servers) {
+          await runWrk({ url: `${servers.get(name).url}/`, script: scripts.get(scenario.name), seconds: settings.warmupSeconds, cpu: pins.load });
           await sleep(PAUSE_MS);
-          runs.get(scenario.name).get(name).push(run);
-          console.log(`round ${round + 1}/${settings.rounds}  ${scenario.name.padEnd(10)} ${LABELS[name].padEnd(10)} ${describeRun(run)}`);
         }
       }
+      for (let round = 0; round < settings.rounds; round++) {
+        for (const scenario of scenarios) {
+          const names = scenario.servers;
+          const order = names.map((_, i) => names[(i + round) % names.length]);
+          for (const name of order) {
+            const run = await measureRun(servers.get(name), scripts.get(scenario.name), settings.seconds, pins);
+            await sleep(PAUSE_MS);
+            runs.get(scenario.name).get(name).push(run);
+            console.log(`round ${round + 1}/${settings.rounds}  ${scenario.name.padEnd(10)} ${LABELS[name].padEnd(10)} ${describeRun(run)}`);
+          }
+        }
+      }
+      // This phase's servers go before the next phase's start.
+      for (const scenario of scenarios) {
+        for (const name of scenario.servers) {
+          await servers.get(name)?.stop();
+          servers.delete(name);
+        }
+      }
+      console.log('');
     }
-    console.log('');
     report(settings, runs, { date, cpuModel, pinned: pins.server !== undefined });
   } finally {
     cleanUp();
+  }
+}
+
+/** Starts the TLS servers and checks that each answers correctly, as the TLS phase needs them. */
+async function launchTls(servers, pins, { cert, key }) {
+  for (const name of TLS_SERVER_NAMES) {
+    const server = await launchTlsServer(name, { cpu: pins.server, cert, key });
+    servers.set(name, server);
+    const connectionClose = TLS_SCENARIOS.some((s) => s.name === 'handshakes' && s.servers.includes(name));
+    const info = await checkTlsServer(server.url, { connectionClose }).catch((error) => {
+      throw new Error(`${TLS_SERVER_LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
+    });
+    console.log(
+      `${TLS_SERVER_LABELS[name].padEnd(10)} pid ${server.pid}, ${server.url}: ${info.protocol} ${info.cipher}; ` +
+        `answers keep-alive GETs${connectionClose ? ' and Connection: close' : ''} correctly`,
+    );
+  }
+}
+
+/** Starts the plain servers of bench/load.js and checks them. */
+async function launchPlain(servers, pins) {
+  for (const [name, plainName] of Object.entries(PLAIN_SERVERS)) {
+    const server = await launchServer(plainName, { cpu: pins.server });
+    servers.set(name, server);
+    await checkServer(server.url).catch((error) => {
+      throw new Error(`${LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
+    });
+    console.log(`${LABELS[name].padEnd(10)} pid ${server.pid}, ${server.url}: plain HTTP; answers correctly`);
   }
 }
 
@@ -211,14 +244,12 @@ function report(settings, runs, env) {
   const plain = rowsOf.get('plain');
   const shakes = rowsOf.get('handshakes');
   goals.push({ what: 'keep-alive: Seal req/s ≥ 90 % of raw tls', met: tls.seal.rpsOfRaw >= 0.9, shown: percent(tls.seal.rpsOfRaw) });
-  // Same-round pairs: (Seal ÷ node:https over TLS) ÷ (Seal ÷ node:http without).
-  const ka = runs.get('keep-alive');
-  const pl = runs.get('plain');
-  const lead = median(ka.get('seal').map((run, i) => run.rps / ka.get('node-https')[i].rps / (pl.get('seal-plain')[i].rps / pl.get('node-http')[i].rps)));
+  // The two leads come from different phases (PHASES), so they are compared as medians.
+  const lead = tls.seal.rpsVsNode / plain.seal.rpsVsNode;
   goals.push({
     what: 'keep-alive: Seal above node:https by at least as much as above node:http',
     met: lead >= 1,
-    shown: `${formatRatio(tls.seal.rpsVsNode, 1)} over TLS, ${formatRatio(plain.seal.rpsVsNode, 1)} without (same-round quotient ${lead.toFixed(2)})`,
+    shown: `${formatRatio(tls.seal.rpsVsNode, 1)} over TLS, ${formatRatio(plain.seal.rpsVsNode, 1)} without (quotient ${lead.toFixed(2)})`,
   });
   goals.push({ what: 'handshakes/s: Seal no slower than node:https', met: shakes.seal.rpsVsNode >= 1, shown: formatRatio(shakes.seal.rpsVsNode, 1) });
   goals.push({
