@@ -9,8 +9,13 @@
  *   node bench/load.js --report FILE      (the tables again from a --json FILE)
  *
  * Each server runs in its own process pinned to CPU 0, wrk to CPU 1 (with `taskset`, when the
- * machine has two CPUs). The servers take turns run by run, the order rotating every round; the
- * report gives the median of the rounds, and each ratio as the median of the same-round ratios.
+ * machine has two CPUs). The scenarios run one after the other, each on server processes started
+ * for it and stopped after it: with every scenario interleaved round by round on the same
+ * processes, the machine of the README slowed some servers for minutes after another scenario's
+ * load (node:http by a quarter, all at once, mid-run; see bench/tls.js's PHASES), so a scenario's
+ * figures depended on what ran before it. Within a scenario the servers take turns run by run,
+ * the order rotating every round; the report gives the median of the rounds, and each ratio as
+ * the median of the same-round ratios.
  * Server CPU time per request comes from the server process itself (`process.cpuUsage()`, every
  * thread) read before and after each run: where wrk saturates its own CPU (pipelining), req/s
  * measures wrk and CPU per request measures the server. Latency percentiles are the ones wrk
@@ -196,29 +201,17 @@ async function main() {
     process.exit(130);
   });
   try {
-    for (const name of settings.servers) {
-      const nodeArgs = settings.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(settings.profileDir)}`];
-      const serverEnv = settings.steadyMalloc ? { ...process.env, ...STEADY_MALLOC } : process.env;
-      const server = await launchServer(name, { cpu: pins.server, nodeArgs, env: serverEnv });
-      servers.push(server);
-      await checkServer(server.url).catch((error) => {
-        throw new Error(`${SERVER_LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
-      });
-      console.log(`${SERVER_LABELS[name].padEnd(10)} pid ${server.pid}, ${server.url}: answers GET, POST 64 KiB and pipelined requests correctly`);
-    }
-    console.log('');
-
+    /** scenario → server → runs */
+    const runs = new Map(scenarios.map((s) => [s.name, new Map(settings.servers.map((name) => [name, []]))]));
+    // One scenario at a time, each on server processes of its own (see the header).
     for (const scenario of scenarios) {
+      await launchServers(settings, pins, servers);
+      console.log('');
       for (const server of servers) {
         await runWrk({ url: `${server.url}/`, script: scripts.get(scenario.name), seconds: settings.warmupSeconds, cpu: pins.load });
         await sleep(PAUSE_MS);
       }
-    }
-
-    /** scenario → server → runs */
-    const runs = new Map(scenarios.map((s) => [s.name, new Map(servers.map((v) => [v.name, []]))]));
-    for (let round = 0; round < settings.rounds; round++) {
-      for (const scenario of scenarios) {
+      for (let round = 0; round < settings.rounds; round++) {
         // Rotate the order every round, so that no server always runs first or last.
         const order = servers.map((_, i) => servers[(i + round) % servers.length]);
         for (const server of order) {
@@ -237,11 +230,26 @@ async function main() {
           console.log(`${label} ${describeRun(run)}`);
         }
       }
+      for (const server of servers.splice(0)) await server.stop();
+      console.log('');
     }
-    console.log('');
     report(settings, env, scenarios, runs);
   } finally {
     cleanUp();
+  }
+}
+
+/** Starts every server of this run (into `servers`) and checks that each answers correctly. */
+async function launchServers(settings, pins, servers) {
+  for (const name of settings.servers) {
+    const nodeArgs = settings.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(settings.profileDir)}`];
+    const serverEnv = settings.steadyMalloc ? { ...process.env, ...STEADY_MALLOC } : process.env;
+    const server = await launchServer(name, { cpu: pins.server, nodeArgs, env: serverEnv });
+    servers.push(server);
+    await checkServer(server.url).catch((error) => {
+      throw new Error(`${SERVER_LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
+    });
+    console.log(`${SERVER_LABELS[name].padEnd(10)} pid ${server.pid}, ${server.url}: answers GET, POST 64 KiB and pipelined requests correctly`);
   }
 }
 
