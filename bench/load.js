@@ -19,7 +19,7 @@
  * Server CPU time per request comes from the server process itself (`process.cpuUsage()`, every
  * thread) read before and after each run: where wrk saturates its own CPU (pipelining), req/s
  * measures wrk and CPU per request measures the server. Latency percentiles are the ones wrk
- * measured, without its coordinated-omission correction (see lib/load-wrk.js). Before any timing
+ * measured, without its coordinated-omission correction (see lib/load-wrk.js). Before it is timed
  * each server must answer every scenario's requests correctly (lib/load-check.js).
  *
  * Scenarios: keep-alive GET, pipelined GET (16 per write), POST with a 64 KiB body; all with 50

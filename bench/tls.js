@@ -28,7 +28,7 @@
  * medians and same-round ratios), the servers run pinned to CPU 0 and wrk (1 thread) to CPU 1,
  * they take turns run by run with the order rotating every round, CPU per request is the server
  * process's own `process.cpuUsage()` over the run, and every server must answer correctly before
- * any timing (lib/tls-check.js). `--quick`: 1 round of 2 s after a 1 s warm-up.
+ * it is timed (lib/tls-check.js, lib/load-check.js). `--quick`: 1 round of 2 s after a 1 s warm-up.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
