@@ -173,13 +173,9 @@ async function main() {
           }
         }
       }
-      // This phase's servers go before the next phase's start.
-      for (const scenario of scenarios) {
-        for (const name of scenario.servers) {
-          await servers.get(name)?.stop();
-          servers.delete(name);
-        }
-      }
+      // This phase's servers (all that `servers` holds) go before the next phase's start.
+      for (const server of servers.values()) await server.stop();
+      servers.clear();
       console.log('');
     }
     report(settings, runs, { date, cpuModel, pinned: pins.server !== undefined });
