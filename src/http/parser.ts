@@ -189,6 +189,14 @@ export class RequestParser {
     while (p < end && !this.paused && this.error === null) {
       const state = this.state;
       if (state <= LAST_SECTION_STATE) {
+        if (state === REQ_START && this.carry === null) {
+          // Most heads arrive whole, in one chunk, and plain: scanned in one pass, without states.
+          const after = this.scanWholeHead(buf, p, end);
+          if (after > 0) {
+            p = this.completeSection(buf, p, after);
+            continue;
+          }
+        }
         p = this.scanSection(buf, p, end);
         const from = this.completedFrom;
         if (from >= 0) {
@@ -438,6 +446,74 @@ export class RequestParser {
     }
     this.keepSection(buf, pos, end);
     return end;
+  }
+
+  /**
+   * The common head in one pass: a request line of the form `token SP target SP HTTP/1.x CRLF`
+   * and plain field lines, all of it in buf[pos, end), within the limits. Records what the
+   * general scanner would and returns the position after the head; returns -1 for anything else
+   * (the head goes on in the next chunk, a leading empty line, a limit reached, any byte the
+   * grammar refuses), and the general scanner then scans the same bytes from the same state,
+   * finding the error, or the head's end in a later chunk, exactly. It is tried only at the start
+   * of a request, so no byte is scanned by it twice: a head fed a byte at a time stays O(n).
+   */
+  private scanWholeHead(buf: Uint8Array, pos: number, end: number): number {
+    const token = TOKEN;
+    const limits = this.limits;
+    // Where the general scanner would stop on the limits; scanning past it here would be wasted.
+    const stop = Math.min(end, pos + limits.maxRequestLineBytes + limits.maxHeaderBytes);
+    let p = pos;
+    while (p < stop && token[buf[p]!]) p++;
+    const methodEnd = p;
+    if (p === pos || p >= stop || buf[p] !== SP) return -1;
+    const targetStart = ++p;
+    p = this.skipTarget(buf, p, stop);
+    const targetEnd = p;
+    // SP "HTTP/1." DIGIT CR LF, with 0 or 1 for the digit (the general scanner answers others).
+    if (p === targetStart || p + 11 > stop || buf[p] !== SP || buf[p + 1] !== 0x48 || buf[p + 2] !== 0x54 ||
+        buf[p + 3] !== 0x54 || buf[p + 4] !== 0x50 || buf[p + 5] !== 0x2f || buf[p + 6] !== 0x31 || buf[p + 7] !== 0x2e ||
+        buf[p + 9] !== CR || buf[p + 10] !== LF) {
+      return -1;
+    }
+    const minor = buf[p + 8]! - 0x30;
+    if (minor !== 0 && minor !== 1) return -1;
+    p += 11;
+    if (p - pos > limits.maxRequestLineBytes) return -1;
+    const fieldsStart = p;
+    const offsets = this.offsets;
+    const maxOffsets = limits.maxHeaderFields * 4;
+    let n = 0;
+    for (;;) {
+      if (p + 1 >= stop) return -1;
+      if (buf[p] === CR) {
+        if (buf[p + 1] !== LF) return -1;
+        p += 2;
+        break;
+      }
+      const nameStart = p;
+      while (p < stop && token[buf[p]!]) p++;
+      if (p === nameStart || p >= stop || buf[p] !== COLON) return -1;
+      const nameEnd = p++;
+      while (p < stop && (buf[p] === SP || buf[p] === HTAB)) p++;
+      const valueStart = p;
+      p = this.skipFieldValue(buf, p, stop);
+      if (p + 1 >= stop || buf[p] !== CR || buf[p + 1] !== LF || n === maxOffsets) return -1;
+      offsets[n] = nameStart;
+      offsets[n + 1] = nameEnd;
+      offsets[n + 2] = valueStart;
+      offsets[n + 3] = p;
+      n += 4;
+      p += 2;
+    }
+    if (p - fieldsStart > limits.maxHeaderBytes) return -1;
+    this.methodStart = pos;
+    this.methodEnd = methodEnd;
+    this.targetStart = targetStart;
+    this.targetEnd = targetEnd;
+    this.versionMajor = 1;
+    this.versionMinor = minor;
+    this.offsetCount = n;
+    return p;
   }
 
   /**

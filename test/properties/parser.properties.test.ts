@@ -180,6 +180,22 @@ describe('arbitrary input', () => {
   });
 });
 
+describe('the one-pass scanner of whole heads', () => {
+  // A head that arrives whole in one chunk is scanned without the state machine (scanWholeHead);
+  // with its first byte in a chunk of its own, the same head goes through the state machine. The
+  // two must agree on every stream, valid, mutated or over a limit: same events, same error, same offset.
+  it('gives what the state machine gives, for valid and mutated streams against any limits', () => {
+    fc.assert(
+      fc.property(streamArb(), fc.array(mutation, { maxLength: 2 }), fc.option(smallLimits), (requests, mutations, limits) => {
+        const input = mutate(bytes(serializeStream(requests)), mutations);
+        const options = limits ?? undefined;
+        expect(parseSplit(input, [1], false, options)).toEqual(parseSplit(input, [], false, options));
+      }),
+      { numRuns: runs(1000) },
+    );
+  });
+});
+
 describe('differential: llhttp (Node\'s parser, strict mode) agrees on valid requests', () => {
   // The generator keeps to what llhttp parses the same way; each constraint is explained where
   // request-streams.ts applies it: llhttp's methods only (it refuses extension methods), no CONNECT
