@@ -6,7 +6,8 @@
  * one UTF-8 string, which measured cheaper than encoding each piece into a Buffer slab, and
  * cheaper than queueing the pieces in an array and joining them. Buffers are queued as they
  * are, in order, and a mixed batch leaves with one writev. Outside a batch, writes go straight
- * to the socket, after anything still held.
+ * to the socket, after anything still held. A whole message that is the same as the last one
+ * (a keep-alive client asking for the same thing) leaves as bytes encoded once (repeatedMessage).
  *
  * `endLater()` ends the batch the connection loop opens around each socket read, and holds what
  * it gathered until the event loop has handed out every read of this turn (its check phase):
@@ -15,6 +16,7 @@
  * sleeping peer is most of a loopback write's kernel time). A connection that is not busy loses
  * nothing: the check phase follows its read at once.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 
 export class OutputBatch {
@@ -27,6 +29,14 @@ export class OutputBatch {
   private queued = 0;
   /** In the list of batches flushed at the check phase (a socket may be read twice in a turn). */
   private held = false;
+  /**
+   * A batch that holds one whole message and nothing else holds it as bytes, when they are
+   * known (see repeatedMessage): a Buffer leaves without being encoded. Anything written after
+   * it turns it back into its text (`heldHead` + `heldBody`), so a batch still leaves as one string.
+   */
+  private bytes: Buffer | null = null;
+  private heldHead = '';
+  private heldBody = '';
 
   constructor(socket: Socket) {
     this.socket = socket;
@@ -68,6 +78,7 @@ export class OutputBatch {
       if (this.queued > 0) this.flush();
       return typeof data === 'string' ? socket.write(data, encoding) : socket.write(data);
     }
+    if (this.bytes !== null) this.textOfBytes();
     if (typeof data === 'string') this.text += data;
     else {
       if (this.text !== '') this.queue.push(this.text);
@@ -85,12 +96,31 @@ export class OutputBatch {
   writeMessage(head: string, body: string): void {
     if (this.depth === 0) {
       if (this.queued > 0) this.flush();
-      this.socket.write(head + body, 'utf8');
+      const bytes = repeatedMessage(head, body);
+      if (bytes !== null) this.socket.write(bytes);
+      else this.socket.write(head + body, 'utf8');
       return;
     }
+    if (this.queued === 0) {
+      const bytes = repeatedMessage(head, body);
+      if (bytes !== null) {
+        this.bytes = bytes;
+        this.heldHead = head;
+        this.heldBody = body;
+        this.queued = bytes.length;
+        return;
+      }
+    } else if (this.bytes !== null) this.textOfBytes();
     this.text += head;
     this.text += body;
     this.queued += head.length + body.length;
+  }
+
+  /** The held message goes back to being text, for what is written after it to join. */
+  private textOfBytes(): void {
+    this.text = this.heldHead + this.heldBody;
+    this.bytes = null;
+    this.heldHead = this.heldBody = '';
   }
 
   /** Hands everything held to the socket: one write, or one writev when Buffers are in it. */
@@ -98,7 +128,13 @@ export class OutputBatch {
     const queue = this.queue;
     const text = this.text;
     const socket = this.socket;
-    if (socket.destroyed) {
+    const bytes = this.bytes;
+    if (bytes !== null) {
+      // Alone in the batch, by construction.
+      this.bytes = null;
+      this.heldHead = this.heldBody = '';
+      if (!socket.destroyed) socket.write(bytes);
+    } else if (socket.destroyed) {
       // Nobody will read it: a client that went away, or a connection torn down.
       queue.length = 0;
     } else if (queue.length === 0) {
@@ -151,4 +187,27 @@ function flushHeld(): void {
     // A batch flushed in between (a write outside a batch, a close) has nothing left: flush is cheap.
     batch.flush();
   }
+}
+
+/**
+ * The bytes of the message written last, once the same head and body came twice in a row: a
+ * handler that answers with a constant body gets the same head string back from the writer's
+ * cache (response.ts) until the Date changes, so the comparisons are mostly of identical
+ * strings. Writing a Buffer spares encoding the message into the socket on every write (a
+ * string write flattens and UTF-8-encodes it each time). Only messages of up to
+ * MAX_REPEATED_CHARS are remembered, so the cache stays small.
+ */
+const MAX_REPEATED_CHARS = 2048;
+let repeatedHead = '';
+let repeatedBody = '';
+let repeatedBytes: Buffer | null = null;
+
+function repeatedMessage(head: string, body: string): Buffer | null {
+  if (head === repeatedHead && body === repeatedBody) return (repeatedBytes ??= Buffer.from(head + body, 'utf8'));
+  if (head.length + body.length <= MAX_REPEATED_CHARS) {
+    repeatedHead = head;
+    repeatedBody = body;
+    repeatedBytes = null;
+  }
+  return null;
 }

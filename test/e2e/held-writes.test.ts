@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpServer } from '../../src/http/server.js';
-import { cleanup, get, RawClient, sleep, startServer, untrack, within } from './support.js';
+import { cleanup, get, header, RawClient, sleep, startServer, untrack, within } from './support.js';
 
 afterEach(cleanup);
 
@@ -64,5 +64,50 @@ describe('answers held until the end of the turn', () => {
     clients.forEach((client, i) => client.write(get(`/${i}`) + get(`/${i}/again`)));
     const answers = await Promise.all(clients.map((client) => client.responses(2, 3_000)));
     answers.forEach((responses, i) => expect(responses.map((r) => r.body.toString())).toEqual([`/${i}`, `/${i}/again`]));
+  });
+});
+
+describe('a message written again leaves as its bytes (output.ts repeatedMessage)', () => {
+  it('the same answer, again and again on one connection, arrives whole each time, non-ASCII body included', async () => {
+    const { port } = await startServer({
+      handler: (req, res) => {
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end(req.target === '/accents' ? 'héllo ✓' : 'same');
+      },
+    });
+    const client = await RawClient.connect(port);
+    // One request a turn: each answer is the only message of its batch.
+    const targets = ['/', '/', '/', '/accents', '/accents', '/accents', '/'];
+    for (let i = 0; i < targets.length; i++) {
+      client.write(get(targets[i]!));
+      const response = (await client.responses(i + 1, 3_000))[i]!;
+      expect(response.status).toBe(200);
+      const expected = targets[i] === '/accents' ? 'héllo ✓' : 'same';
+      expect(response.body.toString('utf8')).toBe(expected);
+      expect(Number(header(response, 'content-length'))).toBe(Buffer.byteLength(expected));
+    }
+    // Nothing more than the seven answers: no message was sent twice.
+    expect((await client.responses(targets.length, 3_000)).length).toBe(targets.length);
+    expect(client.data().length).toBe((await client.responses(targets.length, 3_000)).reduce((n, r) => n + r.raw.length, 0));
+  });
+
+  it('in a pipelined burst, repeated and other answers leave in request order', async () => {
+    const { port } = await startServer({
+      handler: async (req, res) => {
+        if (req.target === '/stream') {
+          res.write('s1');
+          res.end('s2');
+        } else if (req.target === '/late') {
+          await sleep(5);
+          res.end('late');
+        } else res.end(req.target === '/same' ? 'same' : `other ${req.target}`);
+      },
+    });
+    const client = await RawClient.connect(port);
+    const targets = ['/same', '/same', '/same', '/x', '/same', '/stream', '/same', '/late', '/same', '/same'];
+    client.write(targets.map((t) => get(t)).join(''));
+    const responses = await client.responses(targets.length, 3_000);
+    const bodies = responses.map((r) => r.body.toString());
+    expect(bodies).toEqual(targets.map((t) => (t === '/same' ? 'same' : t === '/stream' ? 's1s2' : t === '/late' ? 'late' : `other ${t}`)));
   });
 });
