@@ -304,8 +304,7 @@ export class RequestParser {
         // falls through
         case REQ_VERSION: {
           // Fast path: a whole "HTTP/1.x" and its CR in this chunk, as nearly every request has.
-          if (this.versionIndex === 0 && limit - p > 8 && buf[p] === 0x48 && buf[p + 1] === 0x54 && buf[p + 2] === 0x54 &&
-              buf[p + 3] === 0x50 && buf[p + 4] === 0x2f && buf[p + 5] === 0x31 && buf[p + 6] === 0x2e &&
+          if (this.versionIndex === 0 && limit - p > 8 && isHttp1Prefix(buf, p) &&
               buf[p + 8] === CR && buf[p + 7]! >= 0x30 && buf[p + 7]! <= 0x39) {
             this.versionMajor = 1;
             this.versionMinor = buf[p + 7]! - 0x30;
@@ -470,9 +469,7 @@ export class RequestParser {
     p = this.skipTarget(buf, p, stop);
     const targetEnd = p;
     // SP "HTTP/1." DIGIT CR LF, with 0 or 1 for the digit (the general scanner answers others).
-    if (p === targetStart || p + 11 > stop || buf[p] !== SP || buf[p + 1] !== 0x48 || buf[p + 2] !== 0x54 ||
-        buf[p + 3] !== 0x54 || buf[p + 4] !== 0x50 || buf[p + 5] !== 0x2f || buf[p + 6] !== 0x31 || buf[p + 7] !== 0x2e ||
-        buf[p + 9] !== CR || buf[p + 10] !== LF) {
+    if (p === targetStart || p + 11 > stop || buf[p] !== SP || !isHttp1Prefix(buf, p + 1) || buf[p + 9] !== CR || buf[p + 10] !== LF) {
       return -1;
     }
     const minor = buf[p + 8]! - 0x30;
@@ -818,6 +815,12 @@ export class RequestParser {
     }
     return p;
   }
+}
+
+/** True when buf[p, p + 7) is "HTTP/1."; the caller has checked that those bytes are there. */
+function isHttp1Prefix(buf: Uint8Array, p: number): boolean {
+  return buf[p] === 0x48 && buf[p + 1] === 0x54 && buf[p + 2] === 0x54 && buf[p + 3] === 0x50 && buf[p + 4] === 0x2f &&
+    buf[p + 5] === 0x31 && buf[p + 6] === 0x2e;
 }
 
 function describe(code: ErrorCode): string {
