@@ -156,7 +156,7 @@ async function main() {
     for (const phase of PHASES) {
       const scenarios = TLS_SCENARIOS.filter((s) => s.phase === phase);
       if (phase === 'plain') await launchPlain(servers, pins);
-      else await launchTls(servers, pins, { cert: certPem, key: keyPem }, new Set(scenarios.flatMap((s) => s.servers)));
+      else await launchTls(servers, pins, { cert: certPem, key: keyPem }, scenarios);
       console.log('');
       for (const scenario of scenarios) {
         for (const name of scenario.servers) {
@@ -187,12 +187,12 @@ async function main() {
   }
 }
 
-/** Starts the TLS servers a phase uses (`names`) and checks that each answers correctly, as it needs them. */
-async function launchTls(servers, pins, { cert, key }, names) {
-  for (const name of TLS_SERVER_NAMES.filter((n) => names.has(n))) {
+/** Starts the TLS servers of a phase's `scenarios` and checks that each answers as those scenarios need. */
+async function launchTls(servers, pins, { cert, key }, scenarios) {
+  for (const name of TLS_SERVER_NAMES.filter((n) => scenarios.some((s) => s.servers.includes(n)))) {
     const server = await launchTlsServer(name, { cpu: pins.server, cert, key });
     servers.set(name, server);
-    const connectionClose = TLS_SCENARIOS.some((s) => s.name === 'handshakes' && s.servers.includes(name));
+    const connectionClose = scenarios.some((s) => s.name === 'handshakes' && s.servers.includes(name));
     const info = await checkTlsServer(server.url, { connectionClose }).catch((error) => {
       throw new Error(`${TLS_SERVER_LABELS[name]} answers wrongly, so it is not timed: ${error.message}`);
     });
